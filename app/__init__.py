@@ -1,0 +1,203 @@
+"""The application factory: a list of small configure_* steps."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, has_request_context, render_template, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+
+from config import INSTANCE_DIR, Config, ProductionConfig, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    config_class = config_class or config_from_env()
+    if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
+        config_class.validate()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    configure_database(app)
+    configure_extensions(app)
+    configure_i18n(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    configure_errors(app)
+    configure_jobs(app)
+    configure_cli(app)
+    configure_security(app)
+    return app
+
+
+def configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+        }
+
+
+def configure_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from app.members.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        """Sessions carry id:version; a bumped version (logout, suspension) ends them."""
+        try:
+            uid, version = (int(part) for part in user_id.split(":"))
+        except (ValueError, AttributeError):
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_version != version or not user.is_active:
+            return None
+        return user
+
+
+def configure_i18n(app: Flask) -> None:
+    from app.extensions import babel
+
+    def select_locale():
+        if not has_request_context():
+            return app.config["BABEL_DEFAULT_LOCALE"]
+        chosen = session.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            return chosen
+        if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+            return current_user.locale
+        return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+
+
+def configure_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.campaigns.views import bp as campaigns_bp
+    from app.claims.views import bp as claims_bp
+    from app.main.views import bp as main_bp
+
+    for bp in (main_bp, auth_bp, campaigns_bp, claims_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def configure_templates(app: Flask) -> None:
+    from app.core import templating
+
+    templating.init_app(app)
+
+
+def configure_errors(app: Flask) -> None:
+    from app.core.errors import DomainError
+    from app.extensions import db
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        db.session.rollback()
+        return render_template("error.html", code=400,
+                               message=_l("The form expired or was sent twice. Go back, reload and try again.")), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        messages = {
+            400: _l("The request could not be understood."),
+            403: _l("You do not have access to this page."),
+            404: _l("This page does not exist, or you cannot see it."),
+            405: _l("This action is not allowed here."),
+            413: _l("The upload is too large."),
+            429: _l("Too many attempts. Wait a minute and try again."),
+        }
+        message = messages.get(exc.code, exc.name)
+        return render_template("error.html", code=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        logging.getLogger("surgeline").exception("unhandled error")
+        db.session.rollback()
+        from app.core.db import is_retryable
+
+        if is_retryable(exc):
+            return render_template("error.html", code=503, message=_l("The site is busy. Try again.")), 503
+        return render_template("error.html", code=500, message=_l("Something went wrong on our side.")), 500
+
+
+def configure_jobs(app: Flask) -> None:
+    """Relay outbox rows recorded by a request once its transaction has committed."""
+    from app.core import jobs
+    from app.extensions import db
+
+    import_job_modules()
+
+    if not event.contains(db.session, "after_commit", jobs.mark_relay_needed):
+        event.listen(db.session, "after_commit", jobs.mark_relay_needed)
+
+    @app.teardown_request
+    def _relay(exc):
+        if exc is None:
+            jobs.relay_if_needed()
+
+
+JOB_MODULES = ("app.campaigns.jobs", "app.claims.jobs", "app.notifications.services")
+
+
+def import_job_modules() -> None:
+    """Register every job with the registry (the worker and the in-process relay need them all)."""
+    import importlib
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+
+
+def configure_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def configure_security(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.before_request
+    def remember_path():
+        g.request_started = True

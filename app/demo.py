@@ -1,0 +1,188 @@
+"""The demo: three businesses around a Double-11 peak and ~200 agents, seeded through the real services."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.campaigns import services as campaigns
+from app.campaigns.models import Shift
+from app.claims import services as claims
+from app.core.errors import DomainError
+from app.core.timefmt import display_tz, local_today
+from app.members import services as members
+from app.members.models import Status, Tier, User
+
+DEMO_PASSWORD = "demo12345"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = ["子涵", "欣怡", "梓轩", "雨桐", "浩然", "诗涵", "宇轩", "思琪", "一诺", "佳怡", "俊杰", "晓彤", "嘉怡",
+         "明轩", "雅琪", "天佑", "可馨", "博文", "若曦", "志强", "丽娜", "海燕", "建华", "文静", "晨阳", "梦瑶",
+         "家豪", "慧敏", "晓东", "婷婷", "伟", "芳", "磊", "静", "敏", "强", "洋", "艳", "杰", "娟"]
+CITIES = ["成都", "重庆", "长沙", "武汉", "西安", "郑州", "合肥", "南昌", "昆明", "贵阳", "石家庄", "哈尔滨", "广州",
+          "深圳", "杭州", "南宁"]
+TAG_SETS = [
+    ["industry.ecommerce", "skill.inbound_support", "skill.after_sales"],
+    ["industry.ecommerce", "skill.inbound_support"],
+    ["industry.food_delivery", "skill.inbound_support"],
+    ["industry.finance", "skill.outbound_callback", "skill.satisfaction_survey"],
+    ["skill.marketing_reactivation", "skill.outbound_callback"],
+    ["industry.ecommerce", "skill.marketing_reactivation", "skill.outbound_callback"],
+    ["skill.complaint_handling", "industry.ecommerce", "skill.inbound_support"],
+    [],
+]
+
+
+def _phone(rng: random.Random) -> str:
+    prefix = rng.choice(["134", "135", "136", "137", "138", "139", "150", "151", "152", "158", "159", "177", "180",
+                         "186", "187", "188", "189"])
+    return f"{prefix}{rng.randint(10_000_000, 99_999_999)}"
+
+
+def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 11) -> bool:
+    """Create the demo once; returns False when it is already there."""
+    if session.scalar(select(User.id).where(User.email == "admin@demo.local")) is not None:
+        return False
+    rng = random.Random(rng_seed)
+    admin = members.create_admin(session, email="admin@demo.local", name="平台管理员 Admin", password=DEMO_PASSWORD,
+                                 now=now)
+
+    shop = members.register_client(session, members.ClientSignup(
+        organisation="鲸选优品商城", industry="industry.ecommerce", name="周婷 (电商运营)",
+        email="client@demo.local", phone="13800138000", password=DEMO_PASSWORD), now=now)
+    food = members.register_client(session, members.ClientSignup(
+        organisation="饱了么外卖", industry="industry.food_delivery", name="陈浩 (客服经理)",
+        email="food@demo.local", phone="13900139000", password=DEMO_PASSWORD), now=now)
+    bank = members.register_client(session, members.ClientSignup(
+        organisation="华信银行信用卡中心", industry="industry.finance", name="林静 (服务质量部)",
+        email="bank@demo.local", phone="13700137000", password=DEMO_PASSWORD), now=now)
+
+    def make_agent(email: str, name: str, city: str, langs: tuple[str, ...]) -> User:
+        return members.register_agent(session, members.AgentSignup(
+            name=name, email=email, phone=_phone(rng), city=city, languages=langs, password=DEMO_PASSWORD), now=now)
+
+    def certify(agent: User, tags: list[str], tier: int) -> None:
+        members.verify_agent(session, admin=admin, agent_id=agent.id, now=now)
+        if tier:
+            members.set_tier(session, actor_id=admin.id, agent_id=agent.id, tier=tier, now=now,
+                             reason="demo: required Academy courses passed")
+        for code in tags:
+            members.grant_tag(session, admin=admin, agent_id=agent.id, tag_code=code, now=now, expires_at=None,
+                              reason="demo: certified before the Academy went live")
+
+    star = make_agent("agent@demo.local", "李小满", "成都", ("lang.mandarin", "lang.sichuanese"))
+    certify(star, ["industry.ecommerce", "skill.inbound_support", "skill.after_sales", "industry.food_delivery",
+                   "skill.outbound_callback", "skill.marketing_reactivation"], Tier.SENIOR)
+    make_agent("newbie@demo.local", "王新新", "长沙", ("lang.mandarin",))  # waits in the verification queue
+
+    crowd: list[User] = []
+    for i in range(agents - 2):
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        langs = ["lang.mandarin"] + (["lang.cantonese"] if rng.random() < 0.15 else []) + (
+            ["lang.english"] if rng.random() < 0.2 else [])
+        agent = make_agent(f"agent{i + 1:03d}@demo.local", name, rng.choice(CITIES), tuple(langs))
+        roll = rng.random()
+        if roll < 0.1:
+            continue  # pending verification
+        tier = rng.choices([Tier.TRAINEE, Tier.CERTIFIED, Tier.SENIOR, Tier.GOLD], weights=[15, 55, 22, 8])[0]
+        certify(agent, rng.choice(TAG_SETS) if tier else [], tier)
+        if roll > 0.98:
+            members.set_status(session, admin=admin, user_id=agent.id, status=Status.SUSPENDED, now=now,
+                               reason="demo: repeated no-shows under review")
+        elif tier:
+            crowd.append(agent)
+
+    tz = display_tz()
+    today = local_today(now)
+    first = today + timedelta(days=1)
+
+    def campaign(owner: User, **fields) -> object:
+        data = campaigns.CampaignInput(**fields)
+        return campaigns.create_campaign(session, user=owner, data=data, now=now, today=today)
+
+    def shifts(c, first_day: date, days: int, start: time, end: time, block: int, seats: int) -> None:
+        campaigns.generate_shifts(session, c, campaigns.ShiftPattern(
+            first_day=first_day, last_day=first_day + timedelta(days=days - 1), day_start=start, day_end=end,
+            block_minutes=block, seats=seats), tz=tz, now=now)
+
+    peak = campaign(shop, name="双11 售后高峰支援 · Double-11 after-sales peak", kind="inbound",
+                    industry="industry.ecommerce",
+                    description="双11 大促后的退换货、价保与物流咨询高峰。Returns, price protection and "
+                                "parcel questions after Double 11.",
+                    script="您好，这里是鲸选优品客服，我是工号____，请问有什么可以帮您？\n"
+                           "1. 核实订单号与收货手机号后四位；\n2. 退款：说明原路退回 1–3 个工作日；\n"
+                           "3. 物流延误：查询轨迹，超 48 小时未更新提交催件工单；\n"
+                           "结束语：感谢您的耐心，稍后会有满意度短信，麻烦给个评价，祝您生活愉快！",
+                    required_tags=("industry.ecommerce", "skill.inbound_support"), min_tier=Tier.CERTIFIED,
+                    rate_fen_per_hour=3800, bonus_fen_per_contact=80, budget_fen=30_000_000,
+                    starts_on=first, ends_on=first + timedelta(days=6))
+    shifts(peak, first, 5, time(8), time(0), 120, 20)
+    campaigns.publish_campaign(session, peak, now=now)
+
+    wake = campaign(shop, name="双12 预热 · 沉睡会员唤醒 Dormant-member reactivation", kind="outbound_marketing",
+                    industry="industry.ecommerce", description="给 90 天未下单会员外呼，介绍双12 会员专享券。",
+                    script="您好，我是鲸选优品的会员顾问……（先确认对方是否方便接听；拒绝即结束并标记）",
+                    required_tags=("skill.marketing_reactivation",), min_tier=Tier.CERTIFIED,
+                    rate_fen_per_hour=3200, bonus_fen_per_contact=150, budget_fen=8_000_000,
+                    starts_on=first, ends_on=first + timedelta(days=13))
+    shifts(wake, first + timedelta(days=1), 7, time(10), time(20), 120, 8)
+    campaigns.publish_campaign(session, wake, now=now)
+
+    lunch = campaign(food, name="外卖午晚高峰 · 超时赔付专线 Meal-peak late-order line", kind="inbound",
+                     industry="industry.food_delivery", description="午高峰与晚高峰的超时、漏送、餐损问题。",
+                     script="您好，饱了么客服，请提供订单尾号……（超时按准时宝规则赔付）",
+                     required_tags=("industry.food_delivery", "skill.inbound_support"), min_tier=Tier.CERTIFIED,
+                     rate_fen_per_hour=3500, bonus_fen_per_contact=50, budget_fen=12_000_000,
+                     starts_on=first, ends_on=first + timedelta(days=6))
+    shifts(lunch, first, 5, time(11), time(13), 120, 6)
+    shifts(lunch, first, 5, time(17), time(21), 120, 6)
+    campaigns.publish_campaign(session, lunch, now=now)
+
+    survey = campaign(bank, name="信用卡分期满意度回访 Card-instalment satisfaction callbacks",
+                      kind="outbound_callback", industry="industry.finance",
+                      description="对办理分期的持卡人做满意度回访；严禁索要密码与验证码。",
+                      script="您好，我是华信银行信用卡中心的回访专员，本次通话将被录音……",
+                      required_tags=("industry.finance", "skill.satisfaction_survey"), min_tier=Tier.SENIOR,
+                      rate_fen_per_hour=4500, bonus_fen_per_contact=100, budget_fen=6_000_000,
+                      starts_on=first, ends_on=first + timedelta(days=9))
+    shifts(survey, first + timedelta(days=2), 5, time(9), time(18), 180, 4)
+    campaigns.publish_campaign(session, survey, now=now)
+
+    campaign(bank, name="存款产品到期提醒（草稿）Deposit maturity reminders (draft)", kind="outbound_callback",
+             industry="industry.finance", description="", script="", required_tags=("industry.finance",),
+             min_tier=Tier.SENIOR, rate_fen_per_hour=4000, bonus_fen_per_contact=0, budget_fen=2_000_000,
+             starts_on=first + timedelta(days=7), ends_on=first + timedelta(days=20))
+    session.flush()
+
+    # The crowd grabs seats through the same service the board uses; refusals are part of the story.
+    shift_ids = [sid for sid, in session.execute(
+        select(Shift.id).where(Shift.campaign_id.in_([peak.id, lunch.id, wake.id, survey.id]))
+        .order_by(Shift.starts_at))]
+    for agent in crowd:
+        for shift_id in rng.sample(shift_ids, k=min(len(shift_ids), 4)):
+            try:
+                with session.begin_nested():
+                    claims.claim_shift(session, agent=agent, shift_id=shift_id, now=now)
+            except DomainError:
+                pass
+    # Fill one lunch shift to the brim so the waitlist shows.
+    hot = session.scalar(select(Shift).where(Shift.campaign_id == lunch.id)
+                         .order_by(Shift.starts_at))
+    for agent in crowd:
+        if hot.seats_taken >= hot.seats:
+            try:
+                with session.begin_nested():
+                    claims.join_waitlist(session, agent=agent, shift_id=hot.id, now=now)
+            except DomainError:
+                pass
+            continue
+        try:
+            with session.begin_nested():
+                claims.claim_shift(session, agent=agent, shift_id=hot.id, now=now)
+        except DomainError:
+            pass
+        session.refresh(hot)
+    session.commit()
+    return True

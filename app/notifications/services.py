@@ -1,0 +1,86 @@
+"""Creating notifications and sending their email copies."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.core.jobs import enqueue, job
+from app.members.models import User
+from app.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify(session: Session, *, user_ids: list[int], kind: str, payload: dict, now: datetime) -> None:
+    """One notification per member, written set-based; the email copies go out in a job."""
+    if not user_ids:
+        return
+    session.execute(
+        insert(Notification),
+        [{"user_id": uid, "kind": kind, "payload": payload, "created_at": now} for uid in user_ids],
+    )
+    enqueue(session, "notifications.send_emails")
+
+
+def render(kind: str, payload: dict) -> str:
+    """The notification's text in the current locale."""
+    shift = payload.get("shift", "")
+    campaign = payload.get("campaign", "")
+    messages = {
+        "claim.confirmed": gettext("You have a seat on %(campaign)s, %(shift)s.", campaign=campaign, shift=shift),
+        "claim.cancelled_by_client": gettext(
+            "%(campaign)s cancelled your shift %(shift)s. The seat is released; nothing counts against you.",
+            campaign=campaign, shift=shift),
+        "waitlist.promoted": gettext(
+            "A seat freed up: you now hold %(campaign)s, %(shift)s.", campaign=campaign, shift=shift),
+        "waitlist.skipped": gettext(
+            "A seat on %(campaign)s, %(shift)s freed up, but you are no longer eligible for it.",
+            campaign=campaign, shift=shift),
+        "member.verified": gettext("Your account is verified. Take the required Academy courses to start claiming."),
+    }
+    return messages.get(kind, kind)
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def list_for(session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    return list(session.scalars(
+        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(limit)
+    ))
+
+
+def mark_all_read(session: Session, user_id: int, now: datetime) -> None:
+    session.execute(update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                    .values(read_at=now))
+
+
+@job("notifications.send_emails", queue="low", every=300)
+def send_emails_job(session: Session, now: datetime, batch: int = 500) -> None:
+    """Email every notification not yet emailed (SMTP when configured, the log otherwise)."""
+    rows = session.execute(
+        select(Notification.id, Notification.kind, Notification.payload, User.email, User.locale)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.emailed_at.is_(None))
+        .order_by(Notification.id)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return
+    for row in rows:
+        with force_locale(row.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            text = render(row.kind, row.payload or {})
+        log.info("email to %s: %s", row.email, text)
+    session.execute(update(Notification).where(Notification.id.in_([r.id for r in rows]),
+                                               Notification.emailed_at.is_(None)).values(emailed_at=now))

@@ -1,0 +1,1 @@
+"""Unit tests of the pure-Python Academy engine (no app, no database)."""
