@@ -23,7 +23,7 @@ translations: $(STAMP)  ## Compile the zh/en message catalogues
 	$(BIN)/pybabel compile --statistics -d app/translations 2>&1 | grep -v '^$$' || true
 
 db: translations  ## Apply migrations to the database (SQLite under instance/ by default)
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 
 seed: db  ## Seed the demo once (idempotent)
 	$(BIN)/flask seed-demo

@@ -57,4 +57,6 @@ def register(app: Flask) -> None:
         if app.config.get("JOBS_IN_PROCESS", True):
             start_in_process(app)
         click.echo(f"Surgeline on http://{host}:{port}/  (logins in README.md; Ctrl+C stops)")
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
