@@ -30,7 +30,9 @@ def score_likert(assessment: Assessment, responses: Mapping[str, int]) -> dict[s
     for item in assessment.items:
         value = responses[item.id]
         if isinstance(value, bool) or not isinstance(value, int) or not LIKERT_MIN <= value <= LIKERT_MAX:
-            raise InvalidAnswer(f"item {item.id!r}: answer must be an integer {LIKERT_MIN}..{LIKERT_MAX}, got {value!r}")
+            raise InvalidAnswer(
+                f"item {item.id!r}: answer must be an integer {LIKERT_MIN}..{LIKERT_MAX}, got {value!r}"
+            )
         totals[item.dimension][0] += (LIKERT_MIN + LIKERT_MAX - value) if item.reverse else value
         totals[item.dimension][1] += 1
     scores: dict[str, int] = {}

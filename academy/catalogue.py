@@ -186,7 +186,8 @@ class _File:
     def keys(self, at: str, data: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> bool:
         """Check `data` is a mapping with all required keys and no unknown ones."""
         if not isinstance(data, dict):
-            self.problem(f"{at or 'top level'}: must be a mapping, got {type(data).__name__}")
+            got = "nothing (empty)" if data is None else type(data).__name__
+            self.problem(f"{at.rstrip(': ') or 'top level'}: must be a mapping, got {got}")
             return False
         ok = True
         for key in required:
@@ -430,7 +431,9 @@ class _Loader:
                 path = folder / "lessons" / f"{name}.{lang}.md"
                 lf = _File(path, self.problems)
                 if not path.is_file():
-                    lf.problem(f"file is missing (lesson {name!r} is listed in course.yaml; each lesson needs zh and en)")
+                    lf.problem(
+                        f"file is missing (lesson {name!r} is listed in course.yaml; each lesson needs zh and en)"
+                    )
                     ok = False
                     continue
                 try:
@@ -495,7 +498,9 @@ class _Loader:
         prompt = f.localized(at, "prompt", raw["prompt"])
         explanation = f.localized(at, "explanation", raw["explanation"])
         lesson = raw.get("lesson")
-        if lesson is not None and (not isinstance(lesson, str) or (lesson_names is not None and lesson not in lesson_names)):
+        if lesson is not None and (
+            not isinstance(lesson, str) or (lesson_names is not None and lesson not in lesson_names)
+        ):
             f.problem(f"{at}lesson: {_fmt(lesson)} is not one of the course's lessons")
         options = self._options(f, at, raw["options"], kind) if kind is not None else None
         if len(f.problems) != before or options is None:

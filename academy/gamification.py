@@ -152,7 +152,10 @@ BADGES: tuple[Badge, ...] = (
     Badge(
         "satisfaction_month",
         Localized("满意之星", "Satisfaction star"),
-        Localized("某个自然月的客户满意度达到优秀标准。", "Reached an excellent customer-satisfaction score for a calendar month."),
+        Localized(
+            "某个自然月的客户满意度达到优秀标准。",
+            "Reached an excellent customer-satisfaction score for a calendar month.",
+        ),
         "high_satisfaction_months",
         1,
     ),

@@ -51,9 +51,7 @@ def learning_path(
         needed_ordered = [s for s in order if s in needed]
         gained = frozenset(t for s in needed_ordered for t in catalogue.courses[s].grants_tags) - held
         after = held | gained
-        unlocks = sum(
-            w.shift_count for w in open_work if not w.required_tags <= held and w.required_tags <= after
-        )
+        unlocks = sum(w.shift_count for w in open_work if not w.required_tags <= held and w.required_tags <= after)
         key = (-Fraction(unlocks, len(needed_ordered)), -unlocks, len(needed_ordered), order.index(slug))
         steps.append((key, PathStep(slug, needed_ordered, unlocks, gained)))
     steps.sort(key=lambda pair: pair[0])

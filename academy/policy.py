@@ -128,7 +128,9 @@ def is_late(
     grace_seconds: int = DEFAULT_GRACE_SECONDS,
 ) -> bool:
     """True when the submission came after the deadline plus a small network grace."""
-    return _aware("submitted_at", submitted_at) > deadline(started_at, course, renewal) + timedelta(seconds=grace_seconds)
+    return _aware("submitted_at", submitted_at) > deadline(started_at, course, renewal) + timedelta(
+        seconds=grace_seconds
+    )
 
 
 def expires_at(passed_at: datetime, course: Course) -> datetime | None:

@@ -78,7 +78,9 @@ class GradeResult:
         }
 
 
-def draw_questions(course: Course, rng: random.Random, n: int | None = None, renewal: bool = False) -> list[DrawnQuestion]:
+def draw_questions(
+    course: Course, rng: random.Random, n: int | None = None, renewal: bool = False
+) -> list[DrawnQuestion]:
     """Draw `n` distinct questions (default: the course's or renewal's count) in random order with shuffled options.
 
     true_false options keep the order true, false (shuffling them only confuses); all other options are shuffled.

@@ -193,7 +193,11 @@ BROKEN: list[tuple[str, Callable[[Path], Path], str]] = [
     ("questions not a list", _write(_questions, "id: q01\n"), "must be a list of questions"),
     ("duplicate question id", _duplicate_question_id, "id 'q03' is used twice"),
     ("bad question id", _question(0, lambda q: q.__setitem__("id", "Q 1")), "id: must match [a-z0-9_]+"),
-    ("unknown question key", _question(0, lambda q: q.__setitem__("hint", {"zh": "提示", "en": "hint"})), "unknown key 'hint'"),
+    (
+        "unknown question key",
+        _question(0, lambda q: q.__setitem__("hint", {"zh": "提示", "en": "hint"})),
+        "unknown key 'hint'",
+    ),
     ("unknown question kind", _question(0, lambda q: q.__setitem__("kind", "essay")), "kind: must be one of"),
     ("question lesson unknown", _question(0, lambda q: q.__setitem__("lesson", "09-x")), "not one of the course's"),
     ("prompt missing English", _question(0, lambda q: q["prompt"].pop("en")), "prompt.en: must be a non-empty"),
@@ -237,7 +241,11 @@ BROKEN: list[tuple[str, Callable[[Path], Path], str]] = [
     ("correct not a bool", _question(0, lambda q: q["options"][0].__setitem__("correct", "yes")), "correct: must be"),
     ("psych file missing", _remove(_psych), "the psych assessment is required"),
     ("career file missing", _remove(_career), "the career assessment is required"),
-    ("assessment item unknown dimension", _psych_item(0, lambda i: i.__setitem__("dimension", "grit")), "'grit' is not"),
+    (
+        "assessment item unknown dimension",
+        _psych_item(0, lambda i: i.__setitem__("dimension", "grit")),
+        "'grit' is not",
+    ),
     ("assessment item reverse not bool", _psych_item(0, lambda i: i.__setitem__("reverse", "no")), "reverse: must be"),
     ("assessment duplicate item id", _psych_item(1, lambda i: i.__setitem__("id", "i01")), "id: 'i01' is used twice"),
     ("assessment dimension without items", _psych_without_patience_items, "dimension 'patience': has no items"),
@@ -280,7 +288,9 @@ def test_missing_catalogue_folder_is_reported(tmp_path: Path) -> None:
 def test_known_tags_argument_replaces_the_default_tag_list(root: Path) -> None:
     tags = frozenset(KNOWN_TAG_CODES - {"skill.after_sales"})
     problems = check(root, known_tags=tags)
-    assert problems == [f"{root / 'courses' / 'shop' / 'course.yaml'}: grants_tags: unknown tag code 'skill.after_sales'"]
+    assert problems == [
+        f"{root / 'courses' / 'shop' / 'course.yaml'}: grants_tags: unknown tag code 'skill.after_sales'"
+    ]
 
 
 def test_catalogue_orders_courses_with_prerequisites_first_then_by_track(catalogue) -> None:
@@ -353,8 +363,12 @@ def test_content_hash_is_stable_and_changes_only_with_graded_content(root: Path)
     edit_yaml(root / "courses" / "basics" / "course.yaml", lambda d: d.__setitem__("xp", 999))
     assert load_catalogue(root).content_hash("basics") == first
 
-    edit_yaml(root / "courses" / "basics" / "questions.yaml", lambda qs: qs[0]["options"][0].__setitem__("correct", False))
-    edit_yaml(root / "courses" / "basics" / "questions.yaml", lambda qs: qs[0]["options"][1].__setitem__("correct", True))
+    edit_yaml(
+        root / "courses" / "basics" / "questions.yaml", lambda qs: qs[0]["options"][0].__setitem__("correct", False)
+    )
+    edit_yaml(
+        root / "courses" / "basics" / "questions.yaml", lambda qs: qs[0]["options"][1].__setitem__("correct", True)
+    )
     changed = load_catalogue(root).content_hash("basics")
     assert changed != first
 

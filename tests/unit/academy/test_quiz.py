@@ -183,7 +183,9 @@ def test_drawn_questions_carry_no_correctness_information(basics) -> None:
     assert [DrawnQuestion.from_dict(d) for d in json.loads(payload)] == drawn
 
 
-@given(seed=st.integers(min_value=0, max_value=2**32), n=st.integers(min_value=1, max_value=15), mark=st.integers(1, 100))
+@given(
+    seed=st.integers(min_value=0, max_value=2**32), n=st.integers(min_value=1, max_value=15), mark=st.integers(1, 100)
+)
 def test_all_correct_answers_score_100_and_pass_for_any_draw(catalogue, seed: int, n: int, mark: int) -> None:
     course = catalogue.courses["shop"]
     drawn = draw_questions(course, random.Random(seed), n=n)
@@ -205,7 +207,9 @@ def test_score_matches_the_share_of_correct_questions(catalogue, seed: int, data
         elif choice == "wrong":
             answers[d.question_id] = [next(o for o in d.option_order if o not in right)]
     result = grade(course, drawn, answers, 80)
-    expected = sum(1 for d in drawn if answers.get(d.question_id) == sorted(course.question(d.question_id).correct_option_ids))
+    expected = sum(
+        1 for d in drawn if answers.get(d.question_id) == sorted(course.question(d.question_id).correct_option_ids)
+    )
     assert result.correct_count == expected
     assert result.score_percent == score_percent(expected, len(drawn))
     assert 0 <= result.score_percent <= 100
