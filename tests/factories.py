@@ -74,10 +74,11 @@ class Factory:
         owner = owner or self.client()
         now = clock.now()
         today = local_today(now)
-        campaign = campaigns.create_campaign(self.session, user=owner, now=now, today=today, data=campaigns.CampaignInput(
+        data = campaigns.CampaignInput(
             name=name, kind=kind, industry="industry.ecommerce", description="", script="您好……",
             required_tags=tags, min_tier=min_tier, rate_fen_per_hour=rate_fen, bonus_fen_per_contact=50,
-            budget_fen=1_000_000, starts_on=today, ends_on=today + timedelta(days=30)))
+            budget_fen=1_000_000, starts_on=today, ends_on=today + timedelta(days=30))
+        campaign = campaigns.create_campaign(self.session, user=owner, now=now, today=today, data=data)
         self.add_shifts(campaign, shifts)
         if publish:
             campaigns.publish_campaign(self.session, campaign, now=now)

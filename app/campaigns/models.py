@@ -86,7 +86,8 @@ class Campaign(db.Model):
         CheckConstraint(
             "status IN ('draft','published','running','completed','cancelled')", name="status_known"
         ),
-        CheckConstraint("rate_fen_per_hour >= 0 AND bonus_fen_per_contact >= 0 AND budget_fen >= 0", name="money_positive"),
+        CheckConstraint("rate_fen_per_hour >= 0 AND bonus_fen_per_contact >= 0 AND budget_fen >= 0",
+                        name="money_positive"),
         CheckConstraint("min_tier BETWEEN 0 AND 3", name="tier_known"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         Index("ix_campaigns_organisation_id_created_at", "organisation_id", "created_at"),

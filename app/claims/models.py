@@ -69,7 +69,8 @@ class Claim(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('claimed','checked_in','completed','settled','released','late_cancelled','cancelled','no_show')",
+            "status IN ('claimed','checked_in','completed','settled','released','late_cancelled',"
+            "'cancelled','no_show')",
             name="status_known",
         ),
         CheckConstraint(

@@ -243,7 +243,8 @@ def _cancel_claims(session: Session, *, shift_ids: list[int], now: datetime) -> 
     ).all()
     ended = dict(_end_claims(session, [c.id for c in claims], status=ClaimStatus.CANCELLED, now=now))
     session.execute(
-        update(WaitlistEntry).where(WaitlistEntry.shift_id.in_(shift_ids), WaitlistEntry.status == WaitlistStatus.WAITING)
+        update(WaitlistEntry)
+        .where(WaitlistEntry.shift_id.in_(shift_ids), WaitlistEntry.status == WaitlistStatus.WAITING)
         .values(status=WaitlistStatus.LEFT, decided_at=now)
     )
     by_shift: dict[int, list[int]] = {}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from app.core.money import format_fen
 from app.core.timefmt import local, local_range

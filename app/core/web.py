@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.core import clock
 from app.core.db import db
-from app.core.errors import DomainError
+from app.core.errors import DomainError, Invalid
 
 
 def role_required(*roles: str):
@@ -69,12 +69,11 @@ def home_endpoint(user) -> str:
         getattr(user, "role", None), "main.index")
 
 
-def status_for(exc: DomainError) -> int:
-    return exc.status if exc.status >= 400 else 400
-
-
-def redirect_back(default_endpoint: str, **kwargs):
-    return redirect(url_for(default_endpoint, **kwargs))
+def form_status(error: DomainError | None) -> int:
+    """Status for re-rendering a form: 200 on GET, else the service error's status (400 for invalid input)."""
+    if error is not None:
+        return 400 if isinstance(error, Invalid) else error.status
+    return 400 if request.method == "POST" else 200
 
 
 def cutoff():

@@ -115,7 +115,7 @@ def test_required_question_options_are_distinct_and_explained(ours: Catalogue, s
 
 def test_psych_assessment_has_the_core_dimensions_with_reverse_items(ours: Catalogue) -> None:
     psych = ours.psych
-    assert PSYCH_DIMENSIONS <= set(psych.dimension_codes)
+    assert set(psych.dimension_codes) >= PSYCH_DIMENSIONS
     for code in psych.dimension_codes:
         items = [i for i in psych.items if i.dimension == code]
         assert 4 <= len(items) <= 5, code
