@@ -45,24 +45,31 @@ def shift_label(shift: Shift) -> str:
     return local_range(shift.starts_at, shift.ends_at)
 
 
-def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime) -> bool:
-    """The check-and-act: one UPDATE that only succeeds for an eligible agent while a seat is free."""
+def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime):
+    """The check-and-act: one UPDATE that only succeeds for an eligible agent while a seat is free.
+
+    Returns the shift's (starts_at, ends_at, campaign_id) when a seat was taken, else None.
+    """
     eligible_campaign = (
         select(Campaign.id).where(Campaign.id == Shift.campaign_id, *campaign_open_to(agent_id, now)).exists()
     )
-    result = session.execute(
+    return session.execute(
         update(Shift)
         .where(Shift.id == shift_id, Shift.seats_taken < Shift.seats, *shift_open_to(agent_id, now),
                eligible_campaign)
         .values(seats_taken=Shift.seats_taken + 1)
+        .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ).first()
 
 
 def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, via_waitlist: bool = False) -> Claim:
-    """Take a seat. Raises NotEligible (with reasons), Conflict (full / already held) or NotFound."""
-    if not _take_seat(session, agent_id=agent.id, shift_id=shift_id, now=now):
+    """Take a seat. Raises NotEligible (with reasons), Conflict (full / already held) or NotFound.
+
+    On an error the caller rolls the transaction back (the seat count was already raised).
+    """
+    shift = _take_seat(session, agent_id=agent.id, shift_id=shift_id, now=now)
+    if shift is None:
         shift = session.get(Shift, shift_id)
         if shift is None:
             raise NotFound(_l("No such shift."))
@@ -73,16 +80,14 @@ def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, 
         if codes == {"full"}:
             raise Conflict(_l("This shift is full. You can join the waitlist."), code="full")
         raise NotEligible(blockers or [Blocker("full")])
-    shift = session.execute(select(Shift.starts_at, Shift.ends_at, Shift.campaign_id).where(Shift.id == shift_id)).one()
     try:
-        with session.begin_nested():
-            claim_id = session.execute(
-                insert(Claim).values(
-                    shift_id=shift_id, agent_id=agent.id, campaign_id=shift.campaign_id, starts_at=shift.starts_at,
-                    ends_at=shift.ends_at, status=ClaimStatus.CLAIMED, is_active=True, via_waitlist=via_waitlist,
-                    claimed_at=now,
-                ).returning(Claim.id)
-            ).scalar_one()
+        claim_id = session.execute(
+            insert(Claim).values(
+                shift_id=shift_id, agent_id=agent.id, campaign_id=shift.campaign_id, starts_at=shift.starts_at,
+                ends_at=shift.ends_at, status=ClaimStatus.CLAIMED, is_active=True, via_waitlist=via_waitlist,
+                claimed_at=now,
+            ).returning(Claim.id)
+        ).scalar_one()
     except IntegrityError:
         # A concurrent request of the same agent won: same shift or an overlapping one.
         raise Conflict(_l("You already hold a seat at this time."), code="already_claimed") from None
