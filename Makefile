@@ -44,5 +44,14 @@ extract: $(STAMP)  ## Extract strings and update the catalogues
 worker: db  ## Run one RQ worker (needs REDIS_URL)
 	$(BIN)/python worker.py
 
+prod: translations  ## Production topology on one machine: migrate, gunicorn, 2 workers, the cron scheduler (needs DATABASE_URL, REDIS_URL, SECRET_KEY)
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" -a -n "$$SECRET_KEY" || { echo "set DATABASE_URL, REDIS_URL and SECRET_KEY"; exit 2; }
+	SURGELINE_ENV=production $(BIN)/flask db upgrade heads
+	@trap 'kill 0' EXIT INT TERM; \
+	SURGELINE_ENV=production $(BIN)/python worker.py & \
+	SURGELINE_ENV=production $(BIN)/python worker.py & \
+	SURGELINE_ENV=production $(BIN)/python worker.py cron & \
+	SURGELINE_ENV=production $(BIN)/gunicorn -c python:app.gunicorn_conf 'app:create_app()'
+
 clean:  ## Remove the local database and caches
 	rm -rf instance .pytest_cache

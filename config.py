@@ -9,6 +9,11 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+# Development and tests only: production refuses it (ProductionConfig.validate).
+DEV_CONTACT_ENCRYPTION_KEY = "dev-only-contact-key-not-secret-0123456789"
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
@@ -17,7 +22,7 @@ def _env_int(name: str, default: int) -> int:
 class Config:
     """Defaults shared by all configurations."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'surgeline.sqlite3'}"
     )
@@ -30,7 +35,15 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     WTF_CSRF_TIME_LIMIT = None
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Call lists (docs/contacts.md): the upload limit, rows per list, where uploads wait for the importer.
+    CALL_LIST_MAX_BYTES = _env_int("CALL_LIST_MAX_BYTES", 64 * 1024 * 1024)
+    CALL_LIST_MAX_ROWS = _env_int("CALL_LIST_MAX_ROWS", 1_000_000)
+    CALL_LIST_FILE_RETENTION_DAYS = _env_int("CALL_LIST_FILE_RETENTION_DAYS", 7)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # Phone numbers at rest are encrypted and hashed with keys derived from this secret.
+    CONTACT_ENCRYPTION_KEY = os.environ.get("CONTACT_ENCRYPTION_KEY") or None
+    # The largest request body is a call-list upload: its file plus the form around it.
+    MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, CALL_LIST_MAX_BYTES + 1024 * 1024)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
@@ -46,10 +59,20 @@ class Config:
     ADMIN_PAGE_SIZE = 50
     JOBS_IN_PROCESS = REDIS_URL is None
     PRODUCTION = False
+    # Attendance: check-in opens this long before a shift starts and closes this long after it.
+    CHECKIN_OPENS_MINUTES = _env_int("CHECKIN_OPENS_MINUTES", 15)
+    NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 10)
+    # Money (integer fen; basis points: 1000 = 10 %).
+    PLATFORM_COMMISSION_BPS = _env_int("PLATFORM_COMMISSION_BPS", 1000)
+    DISPUTE_WINDOW_HOURS = _env_int("DISPUTE_WINDOW_HOURS", 48)
+    PAYOUT_MIN_FEN = _env_int("PAYOUT_MIN_FEN", 10_000)
+    SETTLE_BATCH_SIZE = _env_int("SETTLE_BATCH_SIZE", 2000)
 
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, jobs in-process, nothing else installed."""
+
+    CONTACT_ENCRYPTION_KEY = os.environ.get("CONTACT_ENCRYPTION_KEY") or DEV_CONTACT_ENCRYPTION_KEY
 
 
 class TestConfig(Config):
@@ -62,6 +85,7 @@ class TestConfig(Config):
     REDIS_URL = None
     JOBS_IN_PROCESS = True
     SERVER_NAME = None
+    CONTACT_ENCRYPTION_KEY = DEV_CONTACT_ENCRYPTION_KEY
 
 
 class ProductionConfig(Config):
@@ -77,10 +101,13 @@ class ProductionConfig(Config):
     def validate(cls) -> None:
         """Fail fast on settings that would be unsafe in production."""
         problems = []
-        if not os.environ.get("SECRET_KEY") or cls.SECRET_KEY == Config.SECRET_KEY:
+        if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"] == DEV_SECRET_KEY:
             problems.append("SECRET_KEY must be set")
         if not os.environ.get("DATABASE_URL"):
             problems.append("DATABASE_URL must be set")
+        contact_key = os.environ.get("CONTACT_ENCRYPTION_KEY") or ""
+        if len(contact_key) < 32 or contact_key == DEV_CONTACT_ENCRYPTION_KEY:
+            problems.append("CONTACT_ENCRYPTION_KEY must be set (32+ random characters)")
         if problems:
             raise RuntimeError("Production configuration is incomplete: " + "; ".join(problems))
 

@@ -16,7 +16,7 @@ def main(argv: list[str]) -> None:
     with app.app_context():
         from rq.worker import SimpleWorker
 
-        from app.core.jobs import PERIODIC, QUEUES, REGISTRY
+        from app.core.jobs import PERIODIC, QUEUES, REGISTRY, run_job_now
         from app.core.redisq import redis_connection
 
         connection = redis_connection()
@@ -25,8 +25,8 @@ def main(argv: list[str]) -> None:
 
             cron = CronScheduler(connection=connection)
             for periodic in PERIODIC:
-                cron.register("app.core.jobs.run_job_now", queue_name=REGISTRY[periodic.name].queue,
-                              args=(periodic.name,), interval=periodic.interval_seconds)
+                cron.register(run_job_now, queue_name=REGISTRY[periodic.name].queue, args=(periodic.name,),
+                              interval=periodic.interval_seconds, name=periodic.name)
             cron.start()
             return
         # Jobs are batched, set-based work: a non-forking worker avoids the per-job fork cost and keeps
