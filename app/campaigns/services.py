@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import (
@@ -54,8 +55,13 @@ def get_campaign_for_org(session: Session, campaign_id: int, organisation_id: in
     return campaign
 
 
+def _one_line(text: str | None) -> str:
+    """A name as stored: NUL bytes dropped (PostgreSQL refuses them), whitespace runs collapsed."""
+    return " ".join((text or "").replace("\x00", "").split())
+
+
 def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag]:
-    name = " ".join((data.name or "").split())
+    name = _one_line(data.name)
     if not name:
         raise Invalid(_l("This field is required."), field="name")
     if len(name) > 120:
@@ -90,7 +96,7 @@ def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag
 def create_campaign(session: Session, *, user: User, data: CampaignInput, now: datetime, today: date) -> Campaign:
     tags = _validate(session, data, today=today)
     campaign = Campaign(
-        organisation_id=user.organisation_id, name=" ".join(data.name.split()), kind=data.kind,
+        organisation_id=user.organisation_id, name=_one_line(data.name), kind=data.kind,
         industry=data.industry, description=data.description.replace("\x00", ""),
         script=data.script.replace("\x00", ""), min_tier=data.min_tier, rate_fen_per_hour=data.rate_fen_per_hour,
         bonus_fen_per_contact=data.bonus_fen_per_contact, budget_fen=data.budget_fen, starts_on=data.starts_on,
@@ -118,7 +124,7 @@ def update_campaign(session: Session, campaign: Campaign, *, data: CampaignInput
         )
         if changed_terms:
             raise Conflict(_l("Pay, tags, tier and kind cannot change after publishing."))
-    campaign.name = " ".join(data.name.split())
+    campaign.name = _one_line(data.name)
     campaign.description = data.description.replace("\x00", "")
     campaign.script = data.script.replace("\x00", "")
     campaign.budget_fen = data.budget_fen
@@ -188,6 +194,7 @@ def generate_shifts(session: Session, campaign: Campaign, pattern: ShiftPattern,
     windows = plan_shifts(pattern, tz)
     if any(start <= now for start, _ in windows):
         raise Invalid(_l("Shifts cannot start in the past."), field="first_day")
+    _check_within_campaign(campaign, [start for start, _ in windows], tz=tz, field="first_day")
     existing = set(session.execute(
         select(Shift.starts_at, Shift.ends_at).where(Shift.campaign_id == campaign.id)
     ).all())
@@ -197,8 +204,21 @@ def generate_shifts(session: Session, campaign: Campaign, pattern: ShiftPattern,
         for s, e in windows if (s, e) not in existing
     ]
     if rows:
-        session.execute(insert(Shift), rows)
+        try:
+            with session.begin_nested():
+                session.execute(insert(Shift), rows)
+        except IntegrityError:  # a concurrent generation added some of the same windows first
+            raise Conflict(_l("Some of these shifts were just added by someone else. Reload and try again.")) \
+                from None
     return len(rows)
+
+
+def _check_within_campaign(campaign: Campaign, starts: list[datetime], *, tz: ZoneInfo, field: str) -> None:
+    """Every shift starts on a day of the campaign (a night shift may run past its last midnight)."""
+    days = {start.astimezone(tz).date() for start in starts}
+    if days and (min(days) < campaign.starts_on or max(days) > campaign.ends_on):
+        raise Invalid(_l("Shifts must fall within the campaign's dates (%(first)s to %(last)s).",
+                         first=campaign.starts_on.isoformat(), last=campaign.ends_on.isoformat()), field=field)
 
 
 def _check_editable(campaign: Campaign) -> None:
@@ -224,19 +244,35 @@ def edit_shift(session: Session, shift: Shift, *, starts_at: datetime, ends_at: 
         raise Invalid(_l("The end must be after the start."), field="ends_at")
     if not MIN_SHIFT_MINUTES * 60 <= (ends_at - starts_at).total_seconds() <= MAX_SHIFT_MINUTES * 60:
         raise Invalid(_l("Blocks must be between 30 minutes and 12 hours."), field="ends_at")
-    if (starts_at, ends_at) != (shift.starts_at, shift.ends_at):
+    moves = (starts_at, ends_at) != (shift.starts_at, shift.ends_at)
+    if moves:
         if starts_at <= now:
             raise Invalid(_l("Shifts cannot start in the past."), field="starts_at")
         if shift.seats_taken:
             raise Conflict(_l("Agents hold seats on this shift, so its time cannot change."))
-    # Conditional update: a claim that lands meanwhile cannot be pushed over capacity.
-    result = session.execute(
-        update(Shift).where(Shift.id == shift.id, Shift.seats_taken <= seats,
-                            Shift.status == ShiftStatus.OPEN)
-        .values(seats=seats, starts_at=starts_at, ends_at=ends_at)
-        .execution_options(synchronize_session=False)
-    )
+        _check_within_campaign(shift.campaign, [starts_at], tz=starts_at.tzinfo or ZoneInfo("UTC"),
+                               field="starts_at")
+        clash = session.scalar(select(Shift.id).where(
+            Shift.campaign_id == shift.campaign_id, Shift.id != shift.id,
+            Shift.starts_at == starts_at, Shift.ends_at == ends_at))
+        if clash is not None:
+            raise Conflict(_l("The campaign already has a shift at this time; change that one instead."))
+    # Conditional update: a claim that lands meanwhile can neither be pushed over capacity nor be moved.
+    conditions = [Shift.id == shift.id, Shift.seats_taken <= seats, Shift.status == ShiftStatus.OPEN]
+    if moves:
+        conditions.append(Shift.seats_taken == 0)
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                update(Shift).where(*conditions).values(seats=seats, starts_at=starts_at, ends_at=ends_at)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:  # a concurrent edit took the same window
+        raise Conflict(_l("The campaign already has a shift at this time; change that one instead.")) from None
     if result.rowcount != 1:
+        session.refresh(shift)
+        if moves and shift.seats_taken:
+            raise Conflict(_l("Agents hold seats on this shift, so its time cannot change."))
         raise Conflict(_l("More seats are taken than that; remove claims first or keep more seats."), field="seats")
     session.refresh(shift)
     return shift
@@ -257,8 +293,10 @@ def publish_campaign(session: Session, campaign: Campaign, *, now: datetime) -> 
 
 def transition(campaign: Campaign, target: str) -> None:
     if target not in CAMPAIGN_TRANSITIONS[CampaignStatus(campaign.status)]:
+        from app.core.templating import CAMPAIGN_STATUS_NAMES
+
         raise Conflict(_l("A campaign that is %(status)s cannot become %(target)s.",
-                          status=campaign.status, target=target))
+                          status=CAMPAIGN_STATUS_NAMES[campaign.status], target=CAMPAIGN_STATUS_NAMES[target]))
 
 
 def advance_campaigns(session: Session, *, now: datetime) -> dict[str, int]:
