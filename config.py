@@ -59,6 +59,10 @@ class Config:
     ADMIN_PAGE_SIZE = 50
     JOBS_IN_PROCESS = REDIS_URL is None
     PRODUCTION = False
+    # The Academy: catalogue folder (default: the bundled academy/catalogue) and mock-call uploads.
+    ACADEMY_CATALOGUE_DIR = os.environ.get("ACADEMY_CATALOGUE_DIR") or None
+    ACADEMY_UPLOAD_DIR = os.environ.get("ACADEMY_UPLOAD_DIR") or None  # default: instance/uploads
+    ACADEMY_UPLOAD_MAX_BYTES = _env_int("ACADEMY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
     # Attendance: check-in opens this long before a shift starts and closes this long after it.
     CHECKIN_OPENS_MINUTES = _env_int("CHECKIN_OPENS_MINUTES", 15)
     NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 10)
@@ -67,6 +71,7 @@ class Config:
     DISPUTE_WINDOW_HOURS = _env_int("DISPUTE_WINDOW_HOURS", 48)
     PAYOUT_MIN_FEN = _env_int("PAYOUT_MIN_FEN", 10_000)
     SETTLE_BATCH_SIZE = _env_int("SETTLE_BATCH_SIZE", 2000)
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "simulated")
 
 
 class DevelopmentConfig(Config):

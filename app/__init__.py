@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE_DIR, Config, ProductionConfig, config_from_env
 
@@ -21,11 +22,13 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
     app.config.update(overrides)
+    configure_urls(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     configure_database(app)
     configure_extensions(app)
     configure_i18n(app)
+    configure_academy(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_errors(app)
@@ -33,6 +36,21 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     configure_cli(app)
     configure_security(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: a non-negative integer that fits the database's 32-bit id columns.
+
+    Werkzeug's default accepts any size; `/campaigns/99999999999999999999` would then reach the
+    database and fail there (a 500) instead of being a plain 404.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def configure_urls(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
 
 
 def configure_database(app: Flask) -> None:
@@ -88,9 +106,23 @@ def configure_i18n(app: Flask) -> None:
             return chosen
         if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
             return current_user.locale
-        return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
+        return preferred_language(request.accept_languages, app.config["LANGUAGES"]) \
+            or app.config["BABEL_DEFAULT_LOCALE"]
 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+
+
+def preferred_language(accepted, supported) -> str | None:
+    """The supported language the browser likes best, matching on the primary tag.
+
+    Werkzeug's best_match() prefers an exact match at any quality over a regional variant, so
+    "en-GB,zh;q=0.1" would give Chinese; a British reader wants English.
+    """
+    for value, quality in accepted:  # highest quality first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in supported:
+            return primary
+    return None
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -98,10 +130,24 @@ def configure_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.campaigns.views import bp as campaigns_bp
     from app.claims.views import bp as claims_bp
+    from app.contacts.views import bp as contacts_bp
+    from app.ledger.views import bp as ledger_bp
     from app.main.views import bp as main_bp
+    from app.quality.views import bp as quality_bp
+    from app.training.views import admin_bp as training_admin_bp
+    from app.training.views import bp as training_bp
+    from app.work.views import bp as work_bp
 
-    for bp in (main_bp, auth_bp, campaigns_bp, claims_bp, admin_bp):
+    for bp in (main_bp, auth_bp, campaigns_bp, claims_bp, admin_bp, work_bp, ledger_bp, training_bp,
+               training_admin_bp, contacts_bp, quality_bp):
         app.register_blueprint(bp)
+
+
+def configure_academy(app: Flask) -> None:
+    """Load and validate the Academy catalogue once per process (app.extensions["academy"])."""
+    from app import training
+
+    training.init_app(app)
 
 
 def configure_templates(app: Flask) -> None:
@@ -166,7 +212,9 @@ def configure_jobs(app: Flask) -> None:
             jobs.relay_if_needed()
 
 
-JOB_MODULES = ("app.campaigns.jobs", "app.claims.jobs", "app.notifications.services")
+JOB_MODULES = ("app.campaigns.jobs", "app.claims.jobs", "app.contacts.jobs", "app.notifications.services",
+               "app.work.jobs", "app.ledger.jobs", "app.training.jobs", "app.quality.services",
+               "app.ratings.services")
 
 
 def import_job_modules() -> None:

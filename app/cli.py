@@ -10,6 +10,10 @@ from app.core.db import db
 
 
 def register(app: Flask) -> None:
+    from app.training.cli import academy_cli
+
+    app.cli.add_command(academy_cli)
+
     @app.cli.command("create-admin")
     @click.option("--email", required=True)
     @click.option("--name", default="Admin")

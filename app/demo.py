@@ -13,6 +13,8 @@ from app.campaigns.models import Shift
 from app.claims import services as claims
 from app.core.errors import DomainError
 from app.core.timefmt import display_tz, local_today
+from app.ledger import services as ledger
+from app.ledger.payments import SimulatedProvider
 from app.members import services as members
 from app.members.models import Status, Tier, User
 
@@ -101,6 +103,12 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
     today = local_today(now)
     first = today + timedelta(days=1)
 
+    # Each business tops up its wallet (simulated payment); publishing moves a campaign's budget into escrow.
+    for client, yuan in ((shop, 500_000), (food, 200_000), (bank, 100_000)):
+        payment = SimulatedProvider().charge(organisation_id=client.organisation_id, amount_fen=yuan * 100,
+                                             reference=f"{client.organisation_id:032x}")
+        ledger.top_up(session, organisation_id=client.organisation_id, payment=payment, now=now)
+
     def campaign(owner: User, **fields) -> object:
         data = campaigns.CampaignInput(**fields)
         return campaigns.create_campaign(session, user=owner, data=data, now=now, today=today)
@@ -122,7 +130,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                     rate_fen_per_hour=3800, bonus_fen_per_contact=80, budget_fen=30_000_000,
                     starts_on=first, ends_on=first + timedelta(days=6))
     shifts(peak, first, 5, time(8), time(0), 120, 20)
-    campaigns.publish_campaign(session, peak, now=now)
+    ledger.publish_and_fund(session, peak, now)
 
     wake = campaign(shop, name="双12 预热 · 沉睡会员唤醒 Dormant-member reactivation", kind="outbound_marketing",
                     industry="industry.ecommerce", description="给 90 天未下单会员外呼，介绍双12 会员专享券。",
@@ -131,7 +139,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                     rate_fen_per_hour=3200, bonus_fen_per_contact=150, budget_fen=8_000_000,
                     starts_on=first, ends_on=first + timedelta(days=13))
     shifts(wake, first + timedelta(days=1), 7, time(10), time(20), 120, 8)
-    campaigns.publish_campaign(session, wake, now=now)
+    ledger.publish_and_fund(session, wake, now)
 
     lunch = campaign(food, name="外卖午晚高峰 · 超时赔付专线 Meal-peak late-order line", kind="inbound",
                      industry="industry.food_delivery", description="午高峰与晚高峰的超时、漏送、餐损问题。",
@@ -141,7 +149,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                      starts_on=first, ends_on=first + timedelta(days=6))
     shifts(lunch, first, 5, time(11), time(13), 120, 6)
     shifts(lunch, first, 5, time(17), time(21), 120, 6)
-    campaigns.publish_campaign(session, lunch, now=now)
+    ledger.publish_and_fund(session, lunch, now)
 
     survey = campaign(bank, name="信用卡分期满意度回访 Card-instalment satisfaction callbacks",
                       kind="outbound_callback", industry="industry.finance",
@@ -151,7 +159,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                       rate_fen_per_hour=4500, bonus_fen_per_contact=100, budget_fen=6_000_000,
                       starts_on=first, ends_on=first + timedelta(days=9))
     shifts(survey, first + timedelta(days=2), 5, time(9), time(18), 180, 4)
-    campaigns.publish_campaign(session, survey, now=now)
+    ledger.publish_and_fund(session, survey, now)
 
     campaign(bank, name="存款产品到期提醒（草稿）Deposit maturity reminders (draft)", kind="outbound_callback",
              industry="industry.finance", description="", script="", required_tags=("industry.finance",),
@@ -187,5 +195,62 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
         except DomainError:
             pass
         session.refresh(hot)
+    seed_academy(session, admin=admin, star=star, crowd=crowd, now=now, rng=rng)
     session.commit()
     return True
+
+
+ACADEMY_QUESTIONS = [
+    ("双11 付款后降价了，客户要求退差价，价保怎么判断？",
+     "客户 11 月 5 日付了定金，11 月 11 日尾款时发现同款便宜了 30 元。店铺写了“15 天价保”，这种情况能申请吗？",
+     "ecommerce-peak",
+     "先看价保规则的起算点：一般按实际支付尾款的时间算，15 天内同规格降价就可以申请退差价。"
+     "注意预售定金、平台跨店满减和直播间专属价通常不在价保范围内，回复前先在工单系统里核对活动类型。"),
+    ("客户一上来就骂人，我该怎么开口？",
+     "外卖午高峰，客户说“你们就是骗子”，情绪很激动，我怕说错话。",
+     "complaint-handling",
+     "先别急着解释规则，用一句话承接情绪：“您等了这么久确实很着急，我马上帮您查。”"
+     "然后核实订单、说清楚下一步和时间点。如果出现人身攻击，按课程里的三次提醒规则处理，记录后可以结束通话。"),
+]
+
+ACADEMY_ARTICLE = (
+    "双11 售后高峰复盘：一小时 40 通电话怎么不乱",
+    "## 背景\n\n去年双11 后第一天，我在鲸选优品的售后专线上一小时接了 40 通电话，"
+    "大部分是退款进度、价保和物流延误。\n\n"
+    "## 三个做法\n\n"
+    "- **先分流**：开口 10 秒内问清是退款、价保还是物流，分别用固定话术。\n"
+    "- **只承诺能做到的**：退款说“原路退回 1–3 个工作日”，不要说“马上到账”。\n"
+    "- **工单写清楚**：订单号、诉求、已做的动作、下一步，接手的人不用再问一遍。\n\n"
+    "## 一句好用的话术\n\n"
+    "> 我先帮您把情况记下来，物流 48 小时没更新我这边会提交催件，今天之内会有短信通知您。\n",
+)
+
+
+def seed_academy(session: Session, *, admin: User, star: User, crowd: list[User], now: datetime,
+                 rng: random.Random) -> None:
+    """The Academy part of the demo, through its services: the star agent passed the required courses by
+    answering the drawn questions right, took the work-style assessment, answered a colleague's question (accepted,
+    so it earned XP); the admin published an expert article."""
+    from app.training import current_catalogue
+    from app.training import services as training
+
+    catalogue = current_catalogue()
+    training.sync_catalogue(session, catalogue, now=now)
+    for slug in catalogue.required_slugs:
+        attempt = training.start_attempt(session, agent_id=star.id, slug=slug, now=now, catalogue=catalogue, rng=rng)
+        training.submit_attempt(session, agent_id=star.id, attempt_id=attempt.id, now=now, catalogue=catalogue,
+                                answers=training.correct_answers(catalogue.course(slug), attempt))
+    psych = catalogue.psych
+    training.submit_assessment(session, agent_id=star.id, slug="psych", now=now, catalogue=catalogue,
+                               responses={i.id: (2 if i.reverse else 4) for i in psych.items})
+    askers = (crowd[:2] + [star, star])[:2]
+    for asker, (title, body, course, reply) in zip(askers, ACADEMY_QUESTIONS, strict=False):
+        question = training.ask_question(session, author=asker, title=title, body=body, course_slug=course, now=now,
+                                         catalogue=catalogue)
+        answerer = star if asker.id != star.id else admin
+        answer = training.answer_question(session, author=answerer, question_id=question.id, body=reply, now=now)
+        if answerer.id == star.id:
+            training.accept_answer(session, actor=admin, answer_id=answer.id, now=now, catalogue=catalogue)
+    title, body = ACADEMY_ARTICLE
+    training.publish_article(session, author=admin, kind="case", title=title, body_markdown=body,
+                             course_slug="ecommerce-peak", now=now, catalogue=catalogue)

@@ -16,7 +16,7 @@ from pathlib import Path
 def available() -> list[str]:
     here = Path(__file__).parent
     return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_")
-                  and m.name not in {"common"})
+                  and m.name not in {"common", "bare_claim_app"})
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from flask import g, request_started, request_tearing_down
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 
@@ -59,6 +60,10 @@ def database_url(backend, tmp_path_factory) -> str:
     return url
 
 
+def _fresh_g(sender, **extra) -> None:
+    g.__dict__.clear()
+
+
 @pytest.fixture(scope="session")
 def migrated_app(database_url):
     """One app per backend whose database was built by the migrations."""
@@ -67,6 +72,11 @@ def migrated_app(database_url):
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         upgrade(revision="heads")
+    # Test requests reuse the test's app context (so they share its db.session). In production every
+    # request gets a fresh `g`; without this, the logged-in user, the chosen locale and the CSRF token
+    # cached in `g` by one request would leak into the next one, even from another browser.
+    request_started.connect(_fresh_g, app)
+    request_tearing_down.connect(_fresh_g, app)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -78,7 +88,11 @@ def _empty_tables(app) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+                # TRUNCATE costs ~10 ms a table even when empty; most tests touch a few of ~35 tables.
+                probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+                used = list(conn.execute(text(probe)).scalars())
+                if used:
+                    conn.execute(text("TRUNCATE " + ", ".join(used) + " RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))

@@ -10,15 +10,16 @@ from sqlalchemy.orm import joinedload
 
 from app.admin.forms import ReasonForm, TagGrantForm, TierForm
 from app.campaigns.forms import ConfirmForm
-from app.campaigns.models import Campaign, Shift, ShiftStatus
+from app.campaigns.models import Campaign, CampaignStatus, Shift, ShiftStatus
 from app.core.db import db
 from app.core.timefmt import display_tz
-from app.core.web import now, role_required, run
+from app.core.web import form_status, now, role_required, run
 from app.members import queries, services
 from app.members.models import Role, Status, Tier, User
 from app.members.tags import TAG_CODES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+CAMPAIGN_STATUSES = {s.value for s in CampaignStatus}
 
 
 def _page() -> int:
@@ -35,18 +36,23 @@ def index():
                            queue=queries.verification_queue(db.session, limit=10), confirm=ConfirmForm())
 
 
+def _search_text(value: str | None, limit: int) -> str | None:
+    """Typed search text: trimmed, capped, without NUL bytes (PostgreSQL refuses them in a query)."""
+    return (value or "").replace("\x00", "").strip()[:limit] or None
+
+
 @bp.route("/members")
 @role_required("admin")
 def members():
     args = request.args
     tier = args.get("tier", "")
     filters = queries.MemberFilters(
-        q=(args.get("q") or "").strip()[:80] or None,
+        q=_search_text(args.get("q"), 80),
         role=args.get("role") if args.get("role") in {r.value for r in Role} else None,
         status=args.get("status") if args.get("status") in {s.value for s in Status} else None,
-        tier=int(tier) if tier.isdigit() and int(tier) in {t.value for t in Tier} else None,
+        tier=int(tier) if tier in {str(t.value) for t in Tier} else None,  # not isdigit(): int("²") fails
         tag=args.get("tag") if args.get("tag") in TAG_CODES else None,
-        city=(args.get("city") or "").strip()[:40] or None,
+        city=_search_text(args.get("city"), 40),
     )
     per_page = current_app.config["ADMIN_PAGE_SIZE"]
     page = _page()
@@ -76,9 +82,12 @@ def _member_page(user: User, status: int = 200, **forms):
     forms.setdefault("revoke", ReasonForm(formdata=None, prefix="revoke"))
     forms.setdefault("status_form", ReasonForm(formdata=None, prefix="status"))
     forms.setdefault("tier_form", TierForm(formdata=None, prefix="tier", tier=user.tier))
+    from app.training.queries import member_summary
+
+    academy = member_summary(db.session, user.id) if user.is_agent else None
     return render_template("admin/member.html", user=user, tags=queries.tags_of(db.session, user.id),
                            audit=queries.audit_entries(db.session, page=1, per_page=20, target_id=user.id),
-                           confirm=ConfirmForm(), **forms), status
+                           confirm=ConfirmForm(), academy=academy, **forms), status
 
 
 @bp.route("/members/<int:user_id>")
@@ -91,14 +100,22 @@ def _done(user_id: int, error, message: str, **forms):
     if error is None:
         flash(message, "success")
         return redirect(url_for("admin.member", user_id=user_id))
-    return _member_page(_member(user_id), error.status, **forms)
+    return _member_page(_member(user_id), form_status(error), **forms)
 
 
 @bp.route("/members/<int:user_id>/verify", methods=["POST"])
 @role_required("admin")
 def verify(user_id):
     _member(user_id)
-    _, error = run(lambda: services.verify_agent(db.session, admin=current_user, agent_id=user_id, now=now()))
+    from app.training.services import certify_if_ready
+
+    def verify_and_certify():
+        agent = services.verify_agent(db.session, admin=current_user, agent_id=user_id, now=now())
+        # A trainee who passed the required Academy courses while pending is certified by the verification.
+        certify_if_ready(db.session, user_id, now())
+        return agent
+
+    result, error = run(verify_and_certify)
     if error is None:
         from app.notifications.services import notify
 
@@ -117,8 +134,9 @@ def grant_tag(user_id):
     if not form.validate_on_submit():
         return _member_page(_member(user_id), 400, grant=form)
     expires = datetime.combine(form.expires_on.data, time(23, 59), display_tz()) if form.expires_on.data else None
-    _, error = run(lambda: services.grant_tag(db.session, admin=current_user, agent_id=user_id, tag_code=form.tag.data,
-                                              reason=form.reason.data, expires_at=expires, now=now()), form=form)
+    result, error = run(lambda: services.grant_tag(db.session, admin=current_user, agent_id=user_id,
+                                                   tag_code=form.tag.data, reason=form.reason.data,
+                                                   expires_at=expires, now=now()), form=form)
     return _done(user_id, error, _("Tag granted."), grant=form)
 
 
@@ -129,7 +147,7 @@ def revoke_tag(user_id, tag_code):
     form = ReasonForm(prefix="revoke")
     if not form.validate_on_submit():
         return _member_page(_member(user_id), 400, revoke=form)
-    _, error = run(lambda: services.revoke_tag(db.session, admin=current_user, agent_id=user_id, tag_code=tag_code,
+    result, error = run(lambda: services.revoke_tag(db.session, admin=current_user, agent_id=user_id, tag_code=tag_code,
                                                reason=form.reason.data, now=now()), form=form)
     return _done(user_id, error, _("Tag revoked."), revoke=form)
 
@@ -141,7 +159,7 @@ def set_status(user_id, status):
     form = ReasonForm(prefix="status")
     if not form.validate_on_submit():
         return _member_page(_member(user_id), 400, status_form=form)
-    _, error = run(lambda: services.set_status(db.session, admin=current_user, user_id=user_id, status=status,
+    result, error = run(lambda: services.set_status(db.session, admin=current_user, user_id=user_id, status=status,
                                                reason=form.reason.data, now=now()), form=form)
     return _done(user_id, error, _("Status changed."), status_form=form)
 
@@ -153,7 +171,7 @@ def set_tier(user_id):
     form = TierForm(prefix="tier")
     if not form.validate_on_submit():
         return _member_page(_member(user_id), 400, tier_form=form)
-    _, error = run(lambda: services.set_tier(db.session, actor_id=current_user.id, agent_id=user_id,
+    result, error = run(lambda: services.set_tier(db.session, actor_id=current_user.id, agent_id=user_id,
                                              tier=form.tier.data, reason=form.reason.data, now=now()), form=form)
     return _done(user_id, error, _("Tier changed."), tier_form=form)
 
@@ -166,13 +184,13 @@ def campaigns():
              .where(Shift.status == ShiftStatus.OPEN).group_by(Shift.campaign_id).subquery())
     page = _page()
     per_page = current_app.config["ADMIN_PAGE_SIZE"]
-    status = request.args.get("status") or None
+    status = request.args.get("status") if request.args.get("status") in CAMPAIGN_STATUSES else None
     query = select(Campaign, stats.c.shifts, stats.c.seats, stats.c.taken).outerjoin(
         stats, stats.c.campaign_id == Campaign.id)
     if status:
         query = query.where(Campaign.status == status)
-    rows = db.session.execute(query.options(joinedload(Campaign.organisation)).order_by(Campaign.created_at.desc()).offset((page - 1) * per_page)
-                              .limit(per_page)).all()
+    rows = db.session.execute(query.options(joinedload(Campaign.organisation)).order_by(Campaign.created_at.desc())
+                              .offset((page - 1) * per_page).limit(per_page)).all()
     return render_template("admin/campaigns.html", rows=rows, page=page, status=status)
 
 

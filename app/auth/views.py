@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import AcceptInvitationForm, AgentRegisterForm, ClientRegisterForm, InviteForm, LoginForm
 from app.core.db import db
-from app.core.web import home_endpoint, now, role_required, run, safe_next
+from app.core.web import form_status, home_endpoint, now, role_required, run, safe_next
 from app.extensions import limiter
 from app.members import services
 
@@ -58,6 +58,7 @@ def logout():
 @bp.route("/register/agent", methods=["GET", "POST"])
 def register_agent():
     form = AgentRegisterForm()
+    error = None
     if form.validate_on_submit():
         signup = services.AgentSignup(
             name=form.name.data, email=form.email.data, phone=form.phone.data, city=form.city.data,
@@ -67,12 +68,13 @@ def register_agent():
             login_user(user)
             flash(_("Welcome! An admin will verify your account. Meanwhile, start the Academy."), "success")
             return redirect(url_for("claims.board"))
-    return render_template("auth/register_agent.html", form=form), 400 if request.method == "POST" else 200
+    return render_template("auth/register_agent.html", form=form), form_status(error)
 
 
 @bp.route("/register/business", methods=["GET", "POST"])
 def register_client():
     form = ClientRegisterForm()
+    error = None
     if form.validate_on_submit():
         signup = services.ClientSignup(
             organisation=form.organisation.data, industry=form.industry.data, name=form.name.data,
@@ -82,7 +84,7 @@ def register_client():
             login_user(user)
             flash(_("Your business account is ready. Create your first campaign."), "success")
             return redirect(url_for("campaigns.index"))
-    return render_template("auth/register_client.html", form=form), 400 if request.method == "POST" else 200
+    return render_template("auth/register_client.html", form=form), form_status(error)
 
 
 @bp.route("/team", methods=["GET", "POST"])
@@ -93,7 +95,7 @@ def team():
     from app.members.models import Invitation, User
 
     form = InviteForm()
-    link = None
+    link = error = None
     if form.validate_on_submit():
         result, error = run(lambda: services.invite_colleague(db.session, inviter=current_user,
                                                                email=form.email.data, now=now()), form=form)
@@ -106,7 +108,7 @@ def team():
     invitations = db.session.scalars(select(Invitation).where(
         Invitation.organisation_id == current_user.organisation_id, Invitation.accepted_at.is_(None))
         .order_by(Invitation.created_at.desc())).all()
-    status = 400 if request.method == "POST" and link is None else 200
+    status = 200 if link else form_status(error)
     return render_template("auth/team.html", form=form, members=members, invitations=invitations,
                            link=link), status
 
@@ -115,6 +117,7 @@ def team():
 def accept_invitation(token):
     invitation = services.find_invitation(db.session, token, now=now())
     form = AcceptInvitationForm()
+    error = None
     if form.validate_on_submit():
         user, error = run(lambda: services.accept_invitation(
             db.session, token=token, name=form.name.data, phone=form.phone.data, password=form.password.data,
@@ -122,5 +125,4 @@ def accept_invitation(token):
         if user:
             login_user(user)
             return redirect(url_for("campaigns.index"))
-    return render_template("auth/accept_invitation.html", form=form, invitation=invitation), \
-        400 if request.method == "POST" else 200
+    return render_template("auth/accept_invitation.html", form=form, invitation=invitation), form_status(error)

@@ -1,12 +1,22 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.auth.forms import REQUIRED, MultiCheckboxField
 from app.members.tags import INDUSTRY_CODES, TAG_CATALOGUE
 
 NUMBER = _l("Enter a whole number.")
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def plausible_date(form, field) -> None:
+    """Years like 0001 or 9999 are typos, and 9999-12-31 plus a day would overflow."""
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between %(first)s and %(last)s.", first=EARLIEST.isoformat(),
+                                 last=LATEST.isoformat()))
 
 
 class CampaignForm(FlaskForm):
@@ -23,8 +33,8 @@ class CampaignForm(FlaskForm):
                         render_kw={"inputmode": "decimal"})
     budget = StringField(_l("Budget (yuan)"), validators=[REQUIRED, Length(max=20)],
                          render_kw={"inputmode": "decimal"})
-    starts_on = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a valid date."))])
-    ends_on = DateField(_l("Last day"), validators=[DataRequired(message=_l("Enter a valid date."))])
+    starts_on = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,8 +47,8 @@ class CampaignForm(FlaskForm):
 
 
 class ShiftPatternForm(FlaskForm):
-    first_day = DateField(_l("From day"), validators=[DataRequired(message=_l("Enter a valid date."))])
-    last_day = DateField(_l("To day"), validators=[DataRequired(message=_l("Enter a valid date."))])
+    first_day = DateField(_l("From day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])
+    last_day = DateField(_l("To day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])
     day_start = TimeField(_l("Daily start"), validators=[DataRequired(message=_l("Enter a valid time."))])
     day_end = TimeField(_l("Daily end (00:00 = midnight)"),
                         validators=[InputRequired(message=_l("Enter a valid time."))])
@@ -53,7 +63,7 @@ class ShiftPatternForm(FlaskForm):
 
 
 class ShiftForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[DataRequired(message=_l("Enter a valid date."))])
+    day = DateField(_l("Day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])
     start = TimeField(_l("Start"), validators=[DataRequired(message=_l("Enter a valid time."))])
     end = TimeField(_l("End (00:00 = midnight)"), validators=[InputRequired(message=_l("Enter a valid time."))])
     seats = IntegerField(_l("Seats"), validators=[InputRequired(message=NUMBER),

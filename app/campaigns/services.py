@@ -29,6 +29,7 @@ MAX_RATE_FEN = 100_000  # 1,000 yuan per seat-hour: anything above is a typo
 MAX_BONUS_FEN = 100_000
 MIN_SHIFT_MINUTES = 30
 MAX_SHIFT_MINUTES = 12 * 60
+MAX_DAYS_AHEAD = 2 * 366  # a campaign starts within two years; also keeps date arithmetic far from date.max
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag
         raise Invalid(_l("The end date must not be before the start date."), field="ends_on")
     if data.ends_on < today:
         raise Invalid(_l("The campaign cannot end in the past."), field="ends_on")
+    if (data.starts_on - today).days > MAX_DAYS_AHEAD:
+        raise Invalid(_l("A campaign must start within two years."), field="starts_on")
     if (data.ends_on - data.starts_on).days > 366:
         raise Invalid(_l("A campaign can last at most a year."), field="ends_on")
     if len(data.description or "") > 10_000 or len(data.script or "") > 20_000:
@@ -166,6 +169,8 @@ def plan_shifts(pattern: ShiftPattern, tz: ZoneInfo) -> list[tuple[datetime, dat
         raise Invalid(_l("The last day must not be before the first day."), field="last_day")
     if (pattern.last_day - pattern.first_day).days > 92:
         raise Invalid(_l("Generate at most 93 days at once."), field="last_day")
+    if pattern.last_day >= date.max - timedelta(days=1):  # the loop below looks one day past the last
+        raise Invalid(_l("Enter a valid date."), field="last_day")
     windows = []
     day = pattern.first_day
     while day <= pattern.last_day:

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,8 @@ from app.claims.queries import shifts_of
 from app.core.db import db
 from app.core.money import format_fen, parse_yuan
 from app.core.timefmt import display_tz, local, local_today
-from app.core.web import now, role_required, run
+from app.core.web import form_status, now, role_required, run
+from app.ledger import services as ledger
 
 bp = Blueprint("campaigns", __name__, url_prefix="/client")
 
@@ -45,6 +46,7 @@ def index():
 @role_required("client")
 def new():
     form = CampaignForm()
+    error = None
     if form.validate_on_submit():
         campaign, error = run(lambda: services.create_campaign(
             db.session, user=current_user, data=_campaign_input(form), now=now(), today=local_today(now())),
@@ -52,7 +54,7 @@ def new():
         if campaign:
             flash(_("Campaign created as a draft. Add shifts, then publish."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    return render_template("campaigns/form.html", form=form, campaign=None), 400 if request.method == "POST" else 200
+    return render_template("campaigns/form.html", form=form, campaign=None), form_status(error)
 
 
 @bp.route("/campaigns/<int:campaign_id>")
@@ -71,19 +73,21 @@ def detail(campaign_id):
 def edit(campaign_id):
     campaign = _own(campaign_id)
     form = CampaignForm(obj=campaign)
+    error = None
     if request.method == "GET":
         form.required_tags.data = [t.code for t in campaign.required_tags]
         form.rate.data = format_fen(campaign.rate_fen_per_hour).replace(",", "")
         form.bonus.data = format_fen(campaign.bonus_fen_per_contact).replace(",", "")
         form.budget.data = format_fen(campaign.budget_fen).replace(",", "")
     elif form.validate_on_submit():
-        _, error = run(lambda: services.update_campaign(db.session, campaign, data=_campaign_input(form),
-                                                        today=local_today(now())), form=form)
+        # On a live campaign a budget change reserves more escrow (or releases what is unused).
+        result, error = run(lambda: ledger.update_and_fund(
+            db.session, campaign, data=_campaign_input(form), today=local_today(now()), now=now(),
+            commission_bps=current_app.config["PLATFORM_COMMISSION_BPS"]), form=form)
         if error is None:
             flash(_("Campaign saved."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    return render_template("campaigns/form.html", form=form, campaign=campaign), \
-        400 if request.method == "POST" else 200
+    return render_template("campaigns/form.html", form=form, campaign=campaign), form_status(error)
 
 
 @bp.route("/campaigns/<int:campaign_id>/shifts/generate", methods=["POST"])
@@ -91,6 +95,7 @@ def edit(campaign_id):
 def generate(campaign_id):
     campaign = _own(campaign_id)
     form = ShiftPatternForm()
+    error = None
     if form.validate_on_submit():
         pattern = services.ShiftPattern(
             first_day=form.first_day.data, last_day=form.last_day.data, day_start=form.day_start.data,
@@ -101,7 +106,7 @@ def generate(campaign_id):
             flash(_("%(n)d shifts added.", n=count) if count else _("Those shifts already exist."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/detail.html", campaign=campaign, shifts=shifts_of(db.session, campaign.id),
-                           pattern=form, confirm=ConfirmForm(), now=now()), 400
+                           pattern=form, confirm=ConfirmForm(), now=now()), form_status(error)
 
 
 @bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
@@ -111,25 +116,26 @@ def edit_shift(shift_id):
     start, end = local(shift.starts_at), local(shift.ends_at)
     form = ShiftForm(data={"day": start.date(), "start": start.time(), "end": end.time(), "seats": shift.seats}
                      if request.method == "GET" else None)
+    error = None
     if form.validate_on_submit():
         tz = display_tz()
         starts_at = datetime.combine(form.day.data, form.start.data, tz)
         end_day = form.day.data + timedelta(days=1) if form.end.data <= form.start.data else form.day.data
         ends_at = datetime.combine(end_day, form.end.data, tz)
-        _, error = run(lambda: services.edit_shift(db.session, shift, starts_at=starts_at, ends_at=ends_at,
+        result, error = run(lambda: services.edit_shift(db.session, shift, starts_at=starts_at, ends_at=ends_at,
                                                    seats=form.seats.data, now=now()), form=form)
         if error is None:
             run(lambda: claims.promote_waitlist(db.session, shift_id=shift.id, now=now()))
             flash(_("Shift saved."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=shift.campaign_id))
     return render_template("campaigns/shift_form.html", form=form, shift=shift, confirm=ConfirmForm()), \
-        400 if request.method == "POST" else 200
+        form_status(error)
 
 
 def _action(campaign_id: int, unit, success: str):
     """A one-button POST: run it, then show the campaign (with the error and its 4xx status if it failed)."""
     ConfirmForm().validate_on_submit()  # CSRF is checked by CSRFProtect before we get here
-    _, error = run(unit)
+    result, error = run(unit)
     if error is None:
         flash(success, "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
@@ -151,8 +157,9 @@ def remove_shift(shift_id):
 @role_required("client")
 def publish(campaign_id):
     campaign = _own(campaign_id)
-    return _action(campaign.id, lambda: services.publish_campaign(db.session, campaign, now=now()),
-                   _("Published: eligible agents can now grab seats."))
+    # Publishing moves the budget into escrow (app/ledger); an empty wallet refuses it with a 409.
+    return _action(campaign.id, lambda: ledger.publish_and_fund(db.session, campaign, now()),
+                   _("Published: the budget is in escrow and eligible agents can now grab seats."))
 
 
 @bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.campaigns.models import Shift
@@ -63,6 +63,11 @@ class Claim(db.Model):
     via_waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Attendance (app/work): paid minutes are the overlap of [checked_in_at, checked_out_at] with the shift.
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worked_minutes: Mapped[int | None] = mapped_column(Integer)
+    left_early: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     shift: Mapped[Shift] = relationship()
     agent: Mapped[User] = relationship()
@@ -82,6 +87,13 @@ class Claim(db.Model):
         Index("ix_claims_agent_id_starts_at", "agent_id", "starts_at"),
         Index("ix_claims_shift_id", "shift_id"),
         Index("ix_claims_campaign_id", "campaign_id"),
+        # The attendance and settlement sweeps walk only the claims in their state.
+        Index("ix_claims_claimed_starts_at", "starts_at", sqlite_where=text("status = 'claimed'"),
+              postgresql_where=text("status = 'claimed'")),
+        Index("ix_claims_checked_in_ends_at", "ends_at", sqlite_where=text("status = 'checked_in'"),
+              postgresql_where=text("status = 'checked_in'")),
+        Index("ix_claims_completed_id", "id", sqlite_where=text("status = 'completed'"),
+              postgresql_where=text("status = 'completed'")),
     )
 
 

@@ -73,13 +73,19 @@ def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, 
         shift = session.get(Shift, shift_id)
         if shift is None:
             raise NotFound(_l("No such shift."))
-        blockers = shift_standing(session, agent=agent, shift=shift, now=now)["blockers"]
+        standing = shift_standing(session, agent=agent, shift=shift, now=now)
+        blockers = standing["blockers"]
         codes = {b.code for b in blockers}
         if "already" in codes:
-            raise Conflict(_l("You already hold a seat on this shift."), code="already_claimed")
-        if codes == {"full"}:
-            raise Conflict(_l("This shift is full. You can join the waitlist."), code="full")
-        raise NotEligible(blockers or [Blocker("full")])
+            error = Conflict(_l("You already hold a seat on this shift."), code="already_claimed")
+        elif codes == {"full"}:
+            error = Conflict(_l("This shift is full. You can join the waitlist."), code="full")
+        else:
+            error = NotEligible(blockers or [Blocker("full")])
+        # Nothing was written: the page that explains the refusal shows this standing instead of asking again
+        # (in a claim storm almost every request is a refusal).
+        error.standing = standing
+        raise error
     try:
         claim_id = session.execute(
             insert(Claim).values(

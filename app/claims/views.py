@@ -10,9 +10,9 @@ from app.campaigns.forms import ConfirmForm
 from app.campaigns.models import CampaignKind, Shift
 from app.claims import queries, services
 from app.core.db import db
-from app.core.errors import NotFound
+from app.core.errors import DomainError, NotFound
 from app.core.timefmt import day_bounds
-from app.core.web import cutoff, now, role_required, run
+from app.core.web import apply_error, cutoff, now, role_required, run
 from app.members.tags import INDUSTRY_CODES
 
 bp = Blueprint("claims", __name__, url_prefix="/agent")
@@ -26,7 +26,7 @@ def _filters() -> queries.BoardFilters:
     try:
         day = date.fromisoformat(request.args.get("day", ""))
         day_start, day_end = day_bounds(day)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or 0001-01-01 / 9999-12-31 (no UTC bounds)
         day = None
     return queries.BoardFilters(
         kind=kind if kind in {k.value for k in CampaignKind} else None,
@@ -78,7 +78,9 @@ def _after_action(shift_id: int, error, success: str):
         flash(success, "success")
         return redirect(url_for("claims.shift_page", shift_id=shift_id))
     shift = _shift(shift_id)
-    standing = queries.shift_standing(db.session, agent=current_user, shift=shift, now=now())
+    # A refused claim carries the standing it was refused on (nothing was written): no second round of queries.
+    standing = getattr(error, "standing", None) or queries.shift_standing(db.session, agent=current_user,
+                                                                          shift=shift, now=now())
     return render_template("claims/shift.html", shift=shift, standing=standing, confirm=ConfirmForm(), now=now(),
                            error=error), error.status
 
@@ -86,16 +88,28 @@ def _after_action(shift_id: int, error, success: str):
 @bp.route("/shifts/<int:shift_id>/claim", methods=["POST"])
 @role_required("agent")
 def claim(shift_id):
-    _shift(shift_id)
-    _, error = run(lambda: services.claim_shift(db.session, agent=current_user, shift_id=shift_id, now=now()))
-    return _after_action(shift_id, error, _("Seat grabbed! It is in My shifts."))
+    # The hot path of a claim storm, so no read of the shift first: the claim's UPDATE only succeeds on an open
+    # shift of a published or running campaign. A missing shift or a draft's can only be refused, and is
+    # answered 404 below before anything is flashed, as when it was looked up first.
+    # The message is translated first: choosing the language reads the member, which after the commit
+    # would be one more query.
+    success = _("Seat grabbed! It is in My shifts.")
+    try:
+        services.claim_shift(db.session, agent=current_user, shift_id=shift_id, now=now())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        _shift(shift_id)
+        apply_error(None, error)
+        return _after_action(shift_id, error, "")
+    return _after_action(shift_id, None, success)
 
 
 @bp.route("/shifts/<int:shift_id>/waitlist", methods=["POST"])
 @role_required("agent")
 def join_waitlist(shift_id):
     _shift(shift_id)
-    _, error = run(lambda: services.join_waitlist(db.session, agent=current_user, shift_id=shift_id, now=now()))
+    result, error = run(lambda: services.join_waitlist(db.session, agent=current_user, shift_id=shift_id, now=now()))
     return _after_action(shift_id, error, _("You are on the waitlist. We will give you the next free seat."))
 
 
@@ -103,7 +117,7 @@ def join_waitlist(shift_id):
 @role_required("agent")
 def leave_waitlist(shift_id):
     _shift(shift_id)
-    _, error = run(lambda: services.leave_waitlist(db.session, agent=current_user, shift_id=shift_id, now=now()))
+    result, error = run(lambda: services.leave_waitlist(db.session, agent=current_user, shift_id=shift_id, now=now()))
     return _after_action(shift_id, error, _("You left the waitlist."))
 
 

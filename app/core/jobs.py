@@ -24,6 +24,8 @@ from app.core.models import OutboxJob
 log = logging.getLogger(__name__)
 
 QUEUES = ("high", "default", "low")
+# An in-process job that failed this often is left for a person (it stays in outbox_jobs with its error).
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,10 @@ def relay_outbox(limit: int = 500) -> int:
     """Deliver pending outbox rows: to RQ when Redis is configured, else run them here."""
     session = db.session
     session.rollback()
-    query = select(OutboxJob.id).where(OutboxJob.delivered_at.is_(None)).order_by(OutboxJob.id).limit(limit)
+    # Fresh rows first, so a few jobs that keep failing cannot starve the others.
+    query = (select(OutboxJob.id)
+             .where(OutboxJob.delivered_at.is_(None), OutboxJob.attempts < MAX_ATTEMPTS)
+             .order_by(OutboxJob.attempts, OutboxJob.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,9 @@ def render(kind: str, payload: dict) -> str:
     """The notification's text in the current locale."""
     shift = payload.get("shift", "")
     campaign = payload.get("campaign", "")
+    # Academy notifications carry the course title in both languages.
+    course = payload.get("course_en" if str(get_locale() or "").startswith("en") else "course_zh") or \
+        payload.get("course", "")
     messages = {
         "claim.confirmed": gettext("You have a seat on %(campaign)s, %(shift)s.", campaign=campaign, shift=shift),
         "claim.cancelled_by_client": gettext(
@@ -42,7 +45,21 @@ def render(kind: str, payload: dict) -> str:
         "waitlist.skipped": gettext(
             "A seat on %(campaign)s, %(shift)s freed up, but you are no longer eligible for it.",
             campaign=campaign, shift=shift),
+        "qa.flag_confirmed": gettext(
+            "A quality check on %(campaign)s was confirmed (%(detail)s). It lowers your QA score; the Academy "
+            "course %(course)s helps.", campaign=campaign, detail=payload.get("detail", ""),
+            course=payload.get("course") or "—"),
+        "rating.tier_changed": gettext("Your tier changed after the rating recompute. See My rating for why."),
         "member.verified": gettext("Your account is verified. Take the required Academy courses to start claiming."),
+        "academy.expiring": gettext(
+            "Your %(course)s certification and its tags expire on %(date)s. Take the short renewal quiz in the "
+            "Academy to keep them.", course=course, date=payload.get("expires_on", "")),
+        "academy.certified": gettext("You passed the required Academy courses and are now certified."),
+        "academy.review_approved": gettext(
+            "Your mock call for %(course)s was approved: the course's tags are yours.", course=course),
+        "academy.review_rejected": gettext(
+            "Your mock call for %(course)s was not approved: %(reason)s. You can upload a new recording.",
+            course=course, reason=payload.get("reason", "")),
     }
     return messages.get(kind, kind)
 

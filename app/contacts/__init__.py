@@ -1,0 +1,1 @@
+"""Contacts: call lists (outbound), the work console, inbound logs; phone numbers encrypted at rest."""
