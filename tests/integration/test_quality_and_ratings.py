@@ -42,6 +42,16 @@ def worked_shift(session, factory, agent=None, *, notes="您好，核实身份�
     return campaign, claim
 
 
+def answer_all(session, *, score: int) -> None:
+    """Create the surveys of every handled contact and answer each with `score`."""
+    quality.create_surveys(session, now=clock.now())
+    session.commit()
+    for survey in session.scalars(select(Survey)).all():
+        quality.answer_survey(session, secret=SECRET, token=quality.survey_token(SECRET, survey.id), score=score,
+                              comment="", now=clock.now())
+    session.commit()
+
+
 def test_each_handled_contact_gets_one_survey_and_the_job_is_idempotent(session, factory):
     worked_shift(session, factory, contacts_n=3)
     assert quality.create_surveys(session, now=clock.now()) == 3
@@ -171,12 +181,7 @@ def test_a_confirmed_flag_lowers_qa_and_tells_the_agent_with_the_course(session,
 
 def test_ratings_are_recomputed_not_incremented_so_a_replay_changes_nothing(session, factory):
     worked_shift(session, factory, contacts_n=2)
-    quality.create_surveys(session, now=clock.now())
-    session.commit()
-    for survey in session.scalars(select(Survey)).all():
-        quality.answer_survey(session, secret=SECRET, token=quality.survey_token(SECRET, survey.id), score=5,
-                              comment="", now=clock.now())
-    session.commit()
+    answer_all(session, score=5)
     first = ratings.recompute_ratings(session, now=clock.now())
     session.commit()
     agent_id = session.scalar(select(Survey.agent_id))
@@ -198,12 +203,7 @@ def test_no_shows_lower_reliability_and_strong_work_moves_tiers_by_the_rules(ses
     strong = factory.agent(tags=TAGS)
     for i in range(12):
         worked_shift(session, factory, agent=strong, contacts_n=3, at_hours=1 + 3 * i)
-    quality.create_surveys(session, now=clock.now())
-    session.commit()
-    for survey in session.scalars(select(Survey)).all():
-        quality.answer_survey(session, secret=SECRET, token=quality.survey_token(SECRET, survey.id), score=5,
-                              comment="", now=clock.now())
-    session.commit()
+    answer_all(session, score=5)
     result = ratings.recompute_ratings(session, now=clock.now() + timedelta(days=3))
     session.commit()
     session.expire_all()
@@ -231,12 +231,7 @@ def test_industry_tag_levels_follow_volume_and_satisfaction(session, factory, mo
     monkeypatch.setattr(rules, "TAG_LEVEL_RULES", ((3, 6, 0.9), (2, 3, 0.85)))
     monkeypatch.setattr(ratings, "tag_level", rules.tag_level)
     _, claim = worked_shift(session, factory, contacts_n=4)
-    quality.create_surveys(session, now=clock.now())
-    session.commit()
-    for survey in session.scalars(select(Survey)).all():
-        quality.answer_survey(session, secret=SECRET, token=quality.survey_token(SECRET, survey.id), score=5,
-                              comment="", now=clock.now())
-    session.commit()
+    answer_all(session, score=5)
     ratings.recompute_ratings(session, now=clock.now())
     session.commit()
     level = session.scalar(select(AgentTag.level).join(Tag, Tag.id == AgentTag.tag_id).where(
@@ -287,12 +282,7 @@ def test_work_badges_are_awarded_once_from_handled_contacts_and_satisfied_months
 
     monkeypatch.setattr(ratings, "HIGH_SATISFACTION_MIN_SURVEYS", 3)
     _, claim = worked_shift(session, factory, contacts_n=4)
-    quality.create_surveys(session, now=clock.now())
-    session.commit()
-    for survey in session.scalars(select(Survey)).all():
-        quality.answer_survey(session, secret=SECRET, token=quality.survey_token(SECRET, survey.id), score=5,
-                              comment="", now=clock.now())
-    session.commit()
+    answer_all(session, score=5)
     assert ratings.award_work_badges(session, now=clock.now()) == 1  # a satisfied month, not yet 100 contacts
     assert ratings.award_work_badges(session, now=clock.now()) == 0
     session.commit()
