@@ -31,6 +31,8 @@ class CampaignForm(FlaskForm):
                        render_kw={"inputmode": "decimal"})
     bonus = StringField(_l("Bonus per handled contact (yuan)"), default="0", validators=[Length(max=20)],
                         render_kw={"inputmode": "decimal"})
+    success_bonus = StringField(_l("Bonus per success: converted or reactivated (yuan)"), default="0",
+                                validators=[Length(max=20)], render_kw={"inputmode": "decimal"})
     budget = StringField(_l("Budget (yuan)"), validators=[REQUIRED, Length(max=20)],
                          render_kw={"inputmode": "decimal"})
     starts_on = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a valid date.")), plausible_date])

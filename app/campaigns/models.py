@@ -69,6 +69,8 @@ class Campaign(db.Model):
     min_tier: Mapped[int] = mapped_column(SmallInteger, default=1)
     rate_fen_per_hour: Mapped[int] = mapped_column(Integer)
     bonus_fen_per_contact: Mapped[int] = mapped_column(Integer, default=0)
+    # Paid per successful outbound contact (converted / reactivated), on top of the contact bonus.
+    bonus_fen_per_success: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     budget_fen: Mapped[int] = mapped_column(BigInteger)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
@@ -88,6 +90,7 @@ class Campaign(db.Model):
         ),
         CheckConstraint("rate_fen_per_hour >= 0 AND bonus_fen_per_contact >= 0 AND budget_fen >= 0",
                         name="money_positive"),
+        CheckConstraint("bonus_fen_per_success >= 0", name="success_bonus_positive"),
         CheckConstraint("min_tier BETWEEN 0 AND 3", name="tier_known"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         Index("ix_campaigns_organisation_id_created_at", "organisation_id", "created_at"),

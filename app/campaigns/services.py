@@ -46,6 +46,7 @@ class CampaignInput:
     budget_fen: int
     starts_on: date
     ends_on: date
+    bonus_fen_per_success: int = 0
 
 
 def get_campaign_for_org(session: Session, campaign_id: int, organisation_id: int) -> Campaign:
@@ -77,6 +78,8 @@ def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag
         raise Invalid(_l("Pay per seat-hour must be between 0.01 and 1,000 yuan."), field="rate")
     if not 0 <= data.bonus_fen_per_contact <= MAX_BONUS_FEN:
         raise Invalid(_l("The contact bonus must be between 0 and 1,000 yuan."), field="bonus")
+    if not 0 <= data.bonus_fen_per_success <= MAX_BONUS_FEN:
+        raise Invalid(_l("The success bonus must be between 0 and 1,000 yuan."), field="success_bonus")
     if data.budget_fen <= 0:
         raise Invalid(_l("The budget must be more than zero."), field="budget")
     if data.ends_on < data.starts_on:
@@ -102,7 +105,8 @@ def create_campaign(session: Session, *, user: User, data: CampaignInput, now: d
         organisation_id=user.organisation_id, name=_one_line(data.name), kind=data.kind,
         industry=data.industry, description=data.description.replace("\x00", ""),
         script=data.script.replace("\x00", ""), min_tier=data.min_tier, rate_fen_per_hour=data.rate_fen_per_hour,
-        bonus_fen_per_contact=data.bonus_fen_per_contact, budget_fen=data.budget_fen, starts_on=data.starts_on,
+        bonus_fen_per_contact=data.bonus_fen_per_contact, bonus_fen_per_success=data.bonus_fen_per_success,
+        budget_fen=data.budget_fen, starts_on=data.starts_on,
         ends_on=data.ends_on, status=CampaignStatus.DRAFT, created_by_id=user.id, created_at=now,
     )
     campaign.required_tags = tags
@@ -122,6 +126,7 @@ def update_campaign(session: Session, campaign: Campaign, *, data: CampaignInput
             or data.min_tier != campaign.min_tier
             or data.rate_fen_per_hour != campaign.rate_fen_per_hour
             or data.bonus_fen_per_contact != campaign.bonus_fen_per_contact
+            or data.bonus_fen_per_success != campaign.bonus_fen_per_success
             or data.kind != campaign.kind
             or data.industry != campaign.industry
         )
@@ -138,6 +143,7 @@ def update_campaign(session: Session, campaign: Campaign, *, data: CampaignInput
     campaign.min_tier = data.min_tier
     campaign.rate_fen_per_hour = data.rate_fen_per_hour
     campaign.bonus_fen_per_contact = data.bonus_fen_per_contact
+    campaign.bonus_fen_per_success = data.bonus_fen_per_success
     campaign.required_tags = tags
     session.flush()
     return campaign

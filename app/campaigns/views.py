@@ -30,6 +30,7 @@ def _campaign_input(form: CampaignForm) -> services.CampaignInput:
         required_tags=tuple(form.required_tags.data or ()), min_tier=form.min_tier.data,
         rate_fen_per_hour=parse_yuan(form.rate.data, field="rate", allow_zero=False),
         bonus_fen_per_contact=parse_yuan(form.bonus.data or "0", field="bonus"),
+        bonus_fen_per_success=parse_yuan(form.success_bonus.data or "0", field="success_bonus"),
         budget_fen=parse_yuan(form.budget.data, field="budget", allow_zero=False),
         starts_on=form.starts_on.data, ends_on=form.ends_on.data,
     )
@@ -78,6 +79,7 @@ def edit(campaign_id):
         form.required_tags.data = [t.code for t in campaign.required_tags]
         form.rate.data = format_fen(campaign.rate_fen_per_hour).replace(",", "")
         form.bonus.data = format_fen(campaign.bonus_fen_per_contact).replace(",", "")
+        form.success_bonus.data = format_fen(campaign.bonus_fen_per_success).replace(",", "")
         form.budget.data = format_fen(campaign.budget_fen).replace(",", "")
     elif form.validate_on_submit():
         # On a live campaign a budget change reserves more escrow (or releases what is unused).

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.contacts.queries import contacts_handled_by_claim
+from app.contacts.queries import contacts_handled_by_claim, successes_by_claim
 from app.core.db import is_retryable
 from app.core.jobs import job
 from app.ledger.services import refund_ended_campaigns
@@ -31,7 +31,8 @@ def settle_due_job(session, now) -> None:
                 result = settle_due_claims(
                     session, now=now, commission_bps=config["PLATFORM_COMMISSION_BPS"],
                     dispute_window=timedelta(hours=config["DISPUTE_WINDOW_HOURS"]), limit=limit,
-                    contacts_by_claim=lambda ids: contacts_handled_by_claim(session, ids))
+                    contacts_by_claim=lambda ids: contacts_handled_by_claim(session, ids),
+                    successes_by_claim=lambda ids: successes_by_claim(session, ids))
                 session.commit()
                 break
             except Exception as exc:

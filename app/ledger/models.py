@@ -112,6 +112,8 @@ class Settlement(db.Model):
     rate_fen_per_hour: Mapped[int] = mapped_column(Integer)
     contacts: Mapped[int] = mapped_column(Integer)
     bonus_fen_per_contact: Mapped[int] = mapped_column(Integer)
+    successes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bonus_fen_per_success: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     time_pay_fen: Mapped[int] = mapped_column(BigInteger)
     bonus_fen: Mapped[int] = mapped_column(BigInteger)
     due_commission_fen: Mapped[int] = mapped_column(BigInteger)

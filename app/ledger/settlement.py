@@ -2,7 +2,7 @@
 
 Pay rule (docs/money.md):
     time pay   = worked_minutes × rate_fen_per_hour / 60, rounded half-up to a whole fen
-    bonus      = contacts handled × bonus_fen_per_contact (exact)
+    bonus      = contacts handled × bonus_fen_per_contact + successes × bonus_fen_per_success (exact)
     pay        = time pay + bonus                                  -> agent_earnings:<agent>
     commission = pay × PLATFORM_COMMISSION_BPS / 10000, half-up    -> platform_revenue
 Both come out of campaign_escrow:<campaign>; the agent's pay is never reduced by the commission.
@@ -61,9 +61,9 @@ class PayDue:
 
 
 def pay_due(*, worked_minutes: int, rate_fen_per_hour: int, contacts: int, bonus_fen_per_contact: int,
-            commission_bps: int) -> PayDue:
+            commission_bps: int, successes: int = 0, bonus_fen_per_success: int = 0) -> PayDue:
     time_pay = time_pay_fen(worked_minutes, rate_fen_per_hour)
-    bonus = contacts * bonus_fen_per_contact
+    bonus = contacts * bonus_fen_per_contact + successes * bonus_fen_per_success
     return PayDue(time_pay, bonus, commission_fen(time_pay + bonus, commission_bps))
 
 
@@ -99,7 +99,8 @@ def _contacts(contacts_by_claim: ContactCounts, claim_ids: list[int]) -> Mapping
 
 
 def settle_due_claims(session: Session, *, now: datetime, commission_bps: int, dispute_window: timedelta,
-                      limit: int = 2000, contacts_by_claim: ContactCounts = None) -> SettleResult:
+                      limit: int = 2000, contacts_by_claim: ContactCounts = None,
+                      successes_by_claim: ContactCounts = None) -> SettleResult:
     """Settle up to `limit` completed claims in the caller's transaction. Safe to run twice or concurrently."""
     if not 0 <= commission_bps <= 10_000:
         raise LedgerError("commission must be between 0 and 10000 basis points")
@@ -116,9 +117,10 @@ def settle_due_claims(session: Session, *, now: datetime, commission_bps: int, d
     if not claims:
         return SettleResult(0, 0, 0, 0)
     contacts = _contacts(contacts_by_claim, [c.id for c in claims])
+    successes = _contacts(successes_by_claim, [c.id for c in claims])
     campaign_ids = sorted({c.campaign_id for c in claims})
     terms = {row.id: row for row in session.execute(
-        select(Campaign.id, Campaign.rate_fen_per_hour, Campaign.bonus_fen_per_contact)
+        select(Campaign.id, Campaign.rate_fen_per_hour, Campaign.bonus_fen_per_contact, Campaign.bonus_fen_per_success)
         .where(Campaign.id.in_(campaign_ids)))}
     # 2. Lock every balance this batch touches, in name order (the order journal.post uses too).
     names = {accounts.campaign_escrow(c) for c in campaign_ids} | {accounts.agent_earnings(c.agent_id) for c in claims}
@@ -130,8 +132,10 @@ def settle_due_claims(session: Session, *, now: datetime, commission_bps: int, d
     for claim in claims:
         campaign = terms[claim.campaign_id]
         n_contacts = contacts.get(claim.id, 0)
+        n_successes = successes.get(claim.id, 0)
         due_now = pay_due(worked_minutes=claim.worked_minutes or 0, rate_fen_per_hour=campaign.rate_fen_per_hour,
                           contacts=n_contacts, bonus_fen_per_contact=campaign.bonus_fen_per_contact,
+                          successes=n_successes, bonus_fen_per_success=campaign.bonus_fen_per_success,
                           commission_bps=commission_bps)
         escrow = accounts.campaign_escrow(claim.campaign_id)
         paid_pay, paid_commission, shortfall = allocate(balances[escrow], due_now)
@@ -149,7 +153,8 @@ def settle_due_claims(session: Session, *, now: datetime, commission_bps: int, d
             "claim_id": claim.id, "campaign_id": claim.campaign_id, "agent_id": claim.agent_id,
             "batch_id": batch_id, "worked_minutes": claim.worked_minutes or 0,
             "rate_fen_per_hour": campaign.rate_fen_per_hour, "contacts": n_contacts,
-            "bonus_fen_per_contact": campaign.bonus_fen_per_contact, "time_pay_fen": due_now.time_pay_fen,
+            "bonus_fen_per_contact": campaign.bonus_fen_per_contact, "successes": n_successes,
+            "bonus_fen_per_success": campaign.bonus_fen_per_success, "time_pay_fen": due_now.time_pay_fen,
             "bonus_fen": due_now.bonus_fen, "due_commission_fen": due_now.commission_fen,
             "paid_pay_fen": paid_pay, "paid_commission_fen": paid_commission, "shortfall_fen": shortfall,
             "settled_at": now, "disputable_until": now + dispute_window, "reversed_at": None,

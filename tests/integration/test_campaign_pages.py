@@ -63,6 +63,16 @@ def test_a_client_creates_a_campaign_and_yuan_become_fen(web, owner, session):
     assert "双11 售后高峰" in text_of(assert_page(web.get("/client/")))
 
 
+def test_a_success_bonus_is_stored_in_fen_and_a_negative_one_is_refused(web, owner, session):
+    assert web.post("/client/campaigns/new", campaign_form(success_bonus="-1")).status_code == 400
+    assert web.post("/client/campaigns/new", campaign_form(success_bonus="0.001")).status_code == 400
+    assert count(session, Campaign) == 0
+    web.post("/client/campaigns/new", campaign_form(success_bonus="5"))
+    campaign = session.scalar(select(Campaign))
+    assert campaign.bonus_fen_per_success == 500
+    assert "¥5.00" in text_of(assert_page(web.get(f"/client/campaigns/{campaign.id}")))
+
+
 def test_markup_in_a_campaign_is_stored_as_text_and_shown_escaped(web, session):
     web.post("/client/campaigns/new", campaign_form(name='<img src=x onerror="alert(1)">',
                                                     script="<script>alert(1)</script>"))
