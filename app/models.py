@@ -11,6 +11,7 @@ from app.quality.models import (  # noqa: F401
     AgentRating,
     CampaignRating,
     Inspection,
+    MonthlyLeader,
     QaFlag,
     QaRules,
     RatingChange,

@@ -186,3 +186,23 @@ class RatingChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_rating_changes_agent_id_created_at", "agent_id", "created_at"),)
+
+
+class MonthlyLeader(db.Model):
+    """The monthly work leaderboard, frozen when the month closes (the periodic job writes it once)."""
+
+    __tablename__ = "monthly_leaders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM in Asia/Shanghai
+    rank: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contacts: Mapped[int] = mapped_column(Integer)
+    surveys: Mapped[int] = mapped_column(Integer)
+    csat_percent: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("month", "rank", name="uq_monthly_leaders_month_rank"),
+        UniqueConstraint("month", "agent_id", name="uq_monthly_leaders_month_agent"),
+    )

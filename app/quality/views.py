@@ -136,8 +136,10 @@ def admin_flags():
 @bp.route("/agent/rating")
 @role_required("agent")
 def my_rating():
+    month, leaders = ratings.monthly_leaderboard(db.session, now=now())
     return render_template("quality/my_rating.html", rating=ratings.rating_of(db.session, current_user.id),
-                           changes=ratings.changes_of(db.session, current_user.id), rules=rating_rules)
+                           changes=ratings.changes_of(db.session, current_user.id), rules=rating_rules,
+                           month=month, leaders=leaders)
 
 
 @bp.route("/agent/campaigns/<int:campaign_id>/rate", methods=["GET", "POST"])

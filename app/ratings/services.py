@@ -207,6 +207,73 @@ def award_work_badges(session: Session, *, now: datetime) -> int:
     return len(rows)
 
 
+LEADERBOARD_SIZE = 50
+LEADERBOARD_MIN_SURVEYS = 5
+
+
+def _month_bounds(now: datetime) -> tuple[str, datetime, datetime]:
+    """The previous calendar month in Asia/Shanghai: its label and UTC bounds."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    local = now.astimezone(tz)
+    end = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = (end - timedelta(days=1)).replace(day=1)
+    return start.strftime("%Y-%m"), start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+def freeze_monthly_leaderboard(session: Session, *, now: datetime) -> int:
+    """Rank last month's agents by satisfied contacts (4–5 ratings), then contacts; written once per month."""
+    from app.contacts.models import ContactAttempt, InboundContact
+    from app.quality.models import MonthlyLeader
+
+    month, start, end = _month_bounds(now)
+    if session.scalar(select(MonthlyLeader.id).where(MonthlyLeader.month == month).limit(1)) is not None:
+        return 0
+    handled: dict[int, int] = defaultdict(int)
+    for model in (ContactAttempt, InboundContact):
+        for agent_id, n in session.execute(
+            select(model.agent_id, func.count(model.id))
+            .where(model.created_at >= start, model.created_at < end).group_by(model.agent_id)
+        ):
+            handled[agent_id] += n
+    rated = session.execute(
+        select(Survey.agent_id, func.count(Survey.id), func.sum(case((Survey.score >= 4, 1), else_=0)))
+        .where(Survey.answered_at >= start, Survey.answered_at < end).group_by(Survey.agent_id)
+    ).all()
+    ranked = sorted(
+        ((int(good or 0), handled.get(agent_id, 0), agent_id, answered, round(100 * (good or 0) / answered))
+         for agent_id, answered, good in rated if answered >= LEADERBOARD_MIN_SURVEYS),
+        key=lambda r: (-r[0], -r[1], r[2]),
+    )[:LEADERBOARD_SIZE]
+    if ranked:
+        session.execute(insert(MonthlyLeader), [
+            {"month": month, "rank": i + 1, "agent_id": agent_id, "contacts": contacts, "surveys": answered,
+             "csat_percent": csat, "created_at": now}
+            for i, (_good, contacts, agent_id, answered, csat) in enumerate(ranked)])
+    return len(ranked)
+
+
+def monthly_leaderboard(session: Session, *, now: datetime, limit: int = 10):
+    """The latest frozen month: (month, top rows with names)."""
+    from app.quality.models import MonthlyLeader
+
+    month = session.scalar(select(func.max(MonthlyLeader.month)))
+    if month is None:
+        return None, []
+    rows = session.execute(
+        select(MonthlyLeader, User.name).join(User, User.id == MonthlyLeader.agent_id)
+        .where(MonthlyLeader.month == month).order_by(MonthlyLeader.rank).limit(limit)
+    ).all()
+    return month, rows
+
+
+@job("ratings.monthly_leaderboard", queue="low", every=3600)
+def monthly_leaderboard_job(session: Session, now: datetime) -> None:
+    """Freeze last month's leaderboard (idempotent: once per month)."""
+    freeze_monthly_leaderboard(session, now=now)
+
+
 def rating_of(session: Session, agent_id: int) -> AgentRating | None:
     return session.get(AgentRating, agent_id)
 

@@ -288,3 +288,23 @@ def test_work_badges_are_awarded_once_from_handled_contacts_and_satisfied_months
     session.commit()
     codes = set(session.scalars(select(BadgeAward.code).where(BadgeAward.agent_id == claim.agent_id)))
     assert "satisfaction_month" in codes and "contacts_100" not in codes
+
+
+def test_last_months_leaderboard_is_frozen_once_and_shown_to_agents(session, factory, make_browser):
+    from app.quality.models import MonthlyLeader
+
+    _, claim = worked_shift(session, factory, contacts_n=6)
+    answer_all(session, score=5)
+    # 1 Nov 10:00 Shanghai (the frozen clock) → October is empty; a month later November is ranked.
+    assert ratings.freeze_monthly_leaderboard(session, now=clock.now()) == 0
+    next_month = clock.now() + timedelta(days=31)
+    assert ratings.freeze_monthly_leaderboard(session, now=next_month) == 1
+    assert ratings.freeze_monthly_leaderboard(session, now=next_month) == 0  # once per month
+    session.commit()
+    leader = session.scalar(select(MonthlyLeader))
+    assert (leader.month, leader.rank, leader.agent_id, leader.contacts, leader.csat_percent) == (
+        "2026-11", 1, claim.agent_id, 6, 100)
+    agent = make_browser()
+    agent.login(session.get(User, claim.agent_id).email)
+    page = agent.get("/agent/rating")
+    assert page.status_code == 200 and "2026-11" in page.text
