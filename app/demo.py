@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.campaigns import services as campaigns
 from app.campaigns.models import Shift
 from app.claims import services as claims
+from app.contacts import services as contacts
+from app.contacts.crypto import PhoneVault, vault_for_secret
 from app.core.errors import DomainError
 from app.core.timefmt import display_tz, local_today
 from app.ledger import services as ledger
@@ -46,8 +51,19 @@ def _phone(rng: random.Random) -> str:
     return f"{prefix}{rng.randint(10_000_000, 99_999_999)}"
 
 
-def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 11) -> bool:
-    """Create the demo once; returns False when it is already there."""
+# The outbound shift that is workable right after seeding: check-in opens CHECKIN_OPENS_MINUTES (15) before start.
+WORKABLE_SHIFT_STARTS_IN = timedelta(minutes=10)
+WORKABLE_SHIFT_MINUTES = 180
+CALL_LIST_CONTACTS = 40
+
+
+def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 11, vault: PhoneVault | None = None,
+         upload_dir: str | Path | None = None) -> bool:
+    """Create the demo once; returns False when it is already there.
+
+    `vault` and `upload_dir` default to the running app's CONTACT_ENCRYPTION_KEY and UPLOAD_DIR (as the upload
+    view and the import job use them).
+    """
     if session.scalar(select(User.id).where(User.email == "admin@demo.local")) is not None:
         return False
     rng = random.Random(rng_seed)
@@ -137,7 +153,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                     script="您好，我是鲸选优品的会员顾问……（先确认对方是否方便接听；拒绝即结束并标记）",
                     required_tags=("skill.marketing_reactivation",), min_tier=Tier.CERTIFIED,
                     rate_fen_per_hour=3200, bonus_fen_per_contact=150, budget_fen=8_000_000,
-                    starts_on=first, ends_on=first + timedelta(days=13))
+                    starts_on=today, ends_on=first + timedelta(days=13))  # today: a shift is workable at once
     shifts(wake, first + timedelta(days=1), 7, time(10), time(20), 120, 8)
     ledger.publish_and_fund(session, wake, now)
 
@@ -196,8 +212,82 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
             pass
         session.refresh(hot)
     seed_academy(session, admin=admin, star=star, crowd=crowd, now=now, rng=rng)
+    seed_outbound(session, campaign=wake, client=shop, star=star, now=now, rng=random.Random(rng_seed + 1),
+                  vault=vault, upload_dir=upload_dir)
     session.commit()
     return True
+
+
+def workable_shift_pattern(now: datetime, *, seats: int = 4) -> campaigns.ShiftPattern:
+    """One block starting ~10 minutes after `now` (on the next whole minute) and lasting 3 hours, local time.
+
+    The pattern's day is the start's local date; an end past midnight is an end time not after the start,
+    which generate_shifts reads as "the next day".
+    """
+    start = (now + WORKABLE_SHIFT_STARTS_IN).astimezone(display_tz())
+    start = start.replace(second=0, microsecond=0) + (timedelta(minutes=1) if (start.second or start.microsecond)
+                                                      else timedelta())
+    end = start + timedelta(minutes=WORKABLE_SHIFT_MINUTES)
+    return campaigns.ShiftPattern(first_day=start.date(), last_day=start.date(), day_start=start.time(),
+                                  day_end=end.time(), block_minutes=WORKABLE_SHIFT_MINUTES, seats=seats)
+
+
+def demo_call_list_csv(rng: random.Random, rows: int = CALL_LIST_CONTACTS) -> bytes:
+    """A call list as Excel saves it: UTF-8 with BOM, header 姓名,手机,备注."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(["姓名", "手机", "备注"])
+    seen: set[str] = set()
+    while len(seen) < rows:
+        phone = _phone(rng)
+        if phone in seen:
+            continue
+        seen.add(phone)
+        idle_days = rng.randint(91, 400)
+        spent = rng.randint(2, 120) * 50
+        writer.writerow([rng.choice(SURNAMES) + rng.choice(GIVEN), phone,
+                         f"{idle_days} 天未下单；累计消费 {spent} 元；{rng.choice(CITIES)}"])
+    return ("\ufeff" + text.getvalue()).encode("utf-8")
+
+
+def seed_outbound(session: Session, *, campaign, client: User, star: User, now: datetime, rng: random.Random,
+                  vault: PhoneVault | None, upload_dir: str | Path | None) -> None:
+    """The outbound walk-through, ready right after seeding: the reactivation campaign has an imported call list,
+    and the star agent holds a seat on a shift whose check-in is already open."""
+    from flask import current_app
+
+    if vault is None:
+        vault = vault_for_secret(current_app.config["CONTACT_ENCRYPTION_KEY"] or "")
+    if upload_dir is None:
+        upload_dir = current_app.config["UPLOAD_DIR"]
+
+    # A shift added to the published (already funded) campaign, then taken by the star through the board's service.
+    pattern = workable_shift_pattern(now)
+    campaigns.generate_shifts(session, campaign, pattern, tz=display_tz(), now=now)
+    starts_at = datetime.combine(pattern.first_day, pattern.day_start, display_tz())
+    shift = session.scalar(select(Shift).where(Shift.campaign_id == campaign.id, Shift.starts_at == starts_at))
+    _free_seats_overlapping(session, star, shift, now=now)
+    claims.claim_shift(session, agent=star, shift_id=shift.id, now=now)
+
+    # The client's upload and the import job, as the upload view and contacts.import_call_list run them.
+    payload = demo_call_list_csv(rng)
+    call_list = contacts.upload_call_list(
+        session, user_id=client.id, campaign=campaign, stream=io.BytesIO(payload), filename="双12沉睡会员.csv",
+        upload_dir=upload_dir, max_bytes=current_app.config["CALL_LIST_MAX_BYTES"], locale="zh", now=now)
+    session.commit()  # the importer takes the list in its own transaction, as the job does after the upload's commit
+    contacts.import_call_list(session, call_list_id=call_list.id, vault=vault, upload_dir=upload_dir,
+                              max_rows=current_app.config["CALL_LIST_MAX_ROWS"], now=now)
+
+
+def _free_seats_overlapping(session: Session, agent: User, shift: Shift, *, now: datetime) -> None:
+    """Give back any not-yet-started seat of the agent that clashes with `shift` (the demo never makes one today)."""
+    from app.claims.models import Claim, ClaimStatus
+
+    clashing = session.scalars(select(Claim.id).where(
+        Claim.agent_id == agent.id, Claim.is_active.is_(True), Claim.status == ClaimStatus.CLAIMED,
+        Claim.starts_at < shift.ends_at, Claim.ends_at > shift.starts_at)).all()
+    for claim_id in clashing:
+        claims.release_claim(session, agent=agent, claim_id=claim_id, now=now, cutoff=timedelta(0))
 
 
 ACADEMY_QUESTIONS = [

@@ -1,19 +1,28 @@
 """The demo seed: three businesses, fixed logins that work locally and are refused in production."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
+from app.campaigns.services import plan_shifts
+from app.claims.models import Claim, ClaimStatus
+from app.contacts import services as contacts
+from app.contacts.models import CallList, CallListStatus, Contact, ContactAttempt, ContactStatus
 from app.core import clock
-from app.demo import DEMO_PASSWORD, seed
+from app.core.timefmt import display_tz
+from app.demo import DEMO_PASSWORD, seed, workable_shift_pattern
 from app.members.models import Organisation, Role, Status, User
+from app.work import services as work
 from tests.integration.web import assert_page, english, redirected_to, text_of
 
 LOGINS = {"agent@demo.local": "/agent/shifts", "client@demo.local": "/client/", "admin@demo.local": "/admin/"}
 
 
 @pytest.fixture
-def seeded(session):
+def seeded(session, app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     assert seed(session, agents=12, now=clock.now()) is True
     return session
 
@@ -55,7 +64,54 @@ def test_seeding_twice_does_nothing_the_second_time(seeded):
     assert seeded.scalar(select(func.count(User.id))) == users
 
 
-def test_the_cli_seeds_once(app, session):
+def test_the_outbound_campaign_is_workable_right_after_seeding(seeded, app):
+    seeded_at = clock.now()
+    wake = seeded.scalar(select(Campaign).where(Campaign.kind == "outbound_marketing", Campaign.name.contains("沉睡")))
+    assert wake.status == "published"
+    call_list = seeded.scalar(select(CallList).where(CallList.campaign_id == wake.id))
+    assert call_list.status == CallListStatus.DONE
+    assert call_list.rows_accepted >= 30 and call_list.rows_accepted == call_list.rows_processed
+    assert seeded.scalar(select(func.count(Contact.id)).where(Contact.campaign_id == wake.id,
+                                                              Contact.status == ContactStatus.NEW)) >= 30
+
+    star = seeded.scalar(select(User).where(User.email == "agent@demo.local"))
+    claim = seeded.scalar(select(Claim).where(Claim.agent_id == star.id, Claim.campaign_id == wake.id,
+                                              Claim.status == ClaimStatus.CLAIMED))
+    assert claim.starts_at - seeded_at == timedelta(minutes=10)  # the test clock sits on a whole minute
+    assert claim.ends_at - claim.starts_at == timedelta(hours=3)
+    held = seeded.scalars(select(Claim).where(Claim.agent_id == star.id, Claim.is_active.is_(True))).all()
+    assert not [c for c in held if c.id != claim.id and c.starts_at < claim.ends_at and c.ends_at > claim.starts_at]
+
+    at = seeded_at + timedelta(minutes=1)
+    work.check_in(seeded, agent_id=star.id, claim_id=claim.id, now=at,
+                  opens=timedelta(minutes=app.config["CHECKIN_OPENS_MINUTES"]),
+                  grace=timedelta(minutes=app.config["NO_SHOW_GRACE_MINUTES"]))
+    seeded.commit()
+    contact_id = contacts.next_contact(seeded, agent_id=star.id, claim_id=claim.id, now=at)
+    assert contact_id is not None
+    contacts.record_outcome(seeded, agent_id=star.id, claim_id=claim.id, contact_id=contact_id, now=at,
+                            data=contacts.OutcomeInput("reached", 95, notes="客户说双12 再看看，已发券"))
+    seeded.commit()
+    assert seeded.get(Contact, contact_id).status == ContactStatus.DONE
+    attempt = seeded.scalar(select(ContactAttempt).where(ContactAttempt.contact_id == contact_id))
+    assert attempt.outcome == "reached" and attempt.notes == "客户说双12 再看看，已发券"
+
+
+@pytest.mark.parametrize(("utc", "local_start", "local_end"), [
+    (datetime(2026, 11, 1, 2, 0, 30, tzinfo=UTC), datetime(2026, 11, 1, 10, 11), datetime(2026, 11, 1, 13, 11)),
+    (datetime(2026, 11, 1, 14, 30, tzinfo=UTC), datetime(2026, 11, 1, 22, 40), datetime(2026, 11, 2, 1, 40)),
+    (datetime(2026, 11, 1, 15, 55, tzinfo=UTC), datetime(2026, 11, 2, 0, 5), datetime(2026, 11, 2, 3, 5)),
+])
+def test_the_workable_shift_starts_soon_and_lasts_three_hours_even_across_midnight(app, utc, local_start, local_end):
+    tz = display_tz()
+    [(start, end)] = plan_shifts(workable_shift_pattern(utc), tz)
+    assert (start.astimezone(tz).replace(tzinfo=None), end.astimezone(tz).replace(tzinfo=None)) == (
+        local_start, local_end)
+    assert timedelta(minutes=10) <= start - utc < timedelta(minutes=11)
+
+
+def test_the_cli_seeds_once(app, session, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo", "--agents", "5"])
     assert first.exit_code == 0 and "demo seeded" in first.output
