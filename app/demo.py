@@ -152,7 +152,8 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
                     industry="industry.ecommerce", description="给 90 天未下单会员外呼，介绍双12 会员专享券。",
                     script="您好，我是鲸选优品的会员顾问……（先确认对方是否方便接听；拒绝即结束并标记）",
                     required_tags=("skill.marketing_reactivation",), min_tier=Tier.CERTIFIED,
-                    rate_fen_per_hour=3200, bonus_fen_per_contact=150, budget_fen=8_000_000,
+                    rate_fen_per_hour=3200, bonus_fen_per_contact=150, bonus_fen_per_success=500,
+                    budget_fen=8_000_000,
                     starts_on=today, ends_on=first + timedelta(days=13))  # today: a shift is workable at once
     shifts(wake, first + timedelta(days=1), 7, time(10), time(20), 120, 8)
     ledger.publish_and_fund(session, wake, now)
