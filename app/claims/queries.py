@@ -55,11 +55,12 @@ def campaign_open_to(agent_id, now: datetime) -> list:
     ]
 
 
-def shift_open_to(agent_id, now: datetime) -> list:
-    """The shift is open, in the future and clashes with none of the agent's seats, as SQL over Shift."""
+def shift_open_to(agent_id, now: datetime, *, started_ok: bool = False) -> list:
+    """The shift is open, in the future (or, for a waitlist promotion, not yet over) and clashes with none of
+    the agent's seats, as SQL over Shift."""
     return [
         Shift.status == ShiftStatus.OPEN,
-        Shift.starts_at > now,
+        Shift.ends_at > now if started_ok else Shift.starts_at > now,
         no_overlap(agent_id, Shift.starts_at, Shift.ends_at),
     ]
 

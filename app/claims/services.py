@@ -45,7 +45,7 @@ def shift_label(shift: Shift) -> str:
     return local_range(shift.starts_at, shift.ends_at)
 
 
-def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime):
+def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime, started_ok: bool = False):
     """The check-and-act: one UPDATE that only succeeds for an eligible agent while a seat is free.
 
     Returns the shift's (starts_at, ends_at, campaign_id) when a seat was taken, else None.
@@ -55,7 +55,8 @@ def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime)
     )
     return session.execute(
         update(Shift)
-        .where(Shift.id == shift_id, Shift.seats_taken < Shift.seats, *shift_open_to(agent_id, now),
+        .where(Shift.id == shift_id, Shift.seats_taken < Shift.seats,
+               *shift_open_to(agent_id, now, started_ok=started_ok),
                eligible_campaign)
         .values(seats_taken=Shift.seats_taken + 1)
         .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id)
@@ -63,12 +64,13 @@ def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime)
     ).first()
 
 
-def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, via_waitlist: bool = False) -> Claim:
+def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, via_waitlist: bool = False,
+                started_ok: bool = False) -> Claim:
     """Take a seat. Raises NotEligible (with reasons), Conflict (full / already held) or NotFound.
 
     On an error the caller rolls the transaction back (the seat count was already raised).
     """
-    shift = _take_seat(session, agent_id=agent.id, shift_id=shift_id, now=now)
+    shift = _take_seat(session, agent_id=agent.id, shift_id=shift_id, now=now, started_ok=started_ok)
     if shift is None:
         shift = session.get(Shift, shift_id)
         if shift is None:
@@ -182,8 +184,11 @@ def leave_waitlist(session: Session, *, agent: User, shift_id: int, now: datetim
         raise NotFound(_l("You are not on this waitlist."))
 
 
-def promote_waitlist(session: Session, *, shift_id: int, now: datetime) -> list[int]:
-    """Give free seats to waiting agents in order; skip (and tell) those no longer eligible."""
+def promote_waitlist(session: Session, *, shift_id: int, now: datetime, started_ok: bool = False) -> list[int]:
+    """Give free seats to waiting agents in order; skip (and tell) those no longer eligible.
+
+    `started_ok`: the shift may have started (a no-show's seat); it must not have ended.
+    """
     promoted: list[int] = []
     while True:
         entry = session.execute(
@@ -193,14 +198,16 @@ def promote_waitlist(session: Session, *, shift_id: int, now: datetime) -> list[
         ).first()
         if entry is None:
             break
-        seats = session.execute(select(Shift.seats, Shift.seats_taken, Shift.status, Shift.starts_at)
+        seats = session.execute(select(Shift.seats, Shift.seats_taken, Shift.status, Shift.starts_at, Shift.ends_at)
                                 .where(Shift.id == shift_id)).one()
-        if seats.seats_taken >= seats.seats or seats.status != ShiftStatus.OPEN or seats.starts_at <= now:
+        closes = seats.ends_at if started_ok else seats.starts_at
+        if seats.seats_taken >= seats.seats or seats.status != ShiftStatus.OPEN or closes <= now:
             break
         agent = session.get(User, entry.agent_id)
         try:
             with session.begin_nested():
-                claim = claim_shift(session, agent=agent, shift_id=shift_id, now=now, via_waitlist=True)
+                claim = claim_shift(session, agent=agent, shift_id=shift_id, now=now, via_waitlist=True,
+                                    started_ok=started_ok)
             outcome = WaitlistStatus.PROMOTED
         except (NotEligible, Conflict):
             claim, outcome = None, WaitlistStatus.SKIPPED

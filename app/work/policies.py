@@ -27,17 +27,21 @@ REASONS = {
 }
 
 
-def check_in_window(starts_at: datetime, ends_at: datetime, *, opens: timedelta,
-                    grace: timedelta) -> tuple[datetime, datetime]:
-    """Check-in is open from `opens` before the start until `grace` after it (never past the end), ends included."""
-    return starts_at - opens, min(starts_at + grace, ends_at - timedelta(minutes=1))
+def check_in_window(starts_at: datetime, ends_at: datetime, *, opens: timedelta, grace: timedelta,
+                    claimed_at: datetime | None = None) -> tuple[datetime, datetime]:
+    """Check-in is open from `opens` before the start until `grace` after it (never past the end), ends included.
+
+    A seat handed over after the start (a no-show's seat given to the waitlist) gets its grace from then.
+    """
+    late_start = max(starts_at, claimed_at) if claimed_at else starts_at
+    return starts_at - opens, min(late_start + grace, ends_at - timedelta(minutes=1))
 
 
 def can_check_in(*, status: str, starts_at: datetime, ends_at: datetime, now: datetime, opens: timedelta,
-                 grace: timedelta) -> Decision:
+                 grace: timedelta, claimed_at: datetime | None = None) -> Decision:
     if status != ClaimStatus.CLAIMED:
         return Decision(False, "not_claimed")
-    first, last = check_in_window(starts_at, ends_at, opens=opens, grace=grace)
+    first, last = check_in_window(starts_at, ends_at, opens=opens, grace=grace, claimed_at=claimed_at)
     if now < first:
         return Decision(False, "too_early")
     if now > last:

@@ -31,7 +31,7 @@ def check_in(session: Session, *, agent_id: int, claim_id: int, now: datetime, o
     """Start working a held seat, inside the check-in window."""
     claim = _own_claim(session, agent_id=agent_id, claim_id=claim_id)
     decision = policies.can_check_in(status=claim.status, starts_at=claim.starts_at, ends_at=claim.ends_at,
-                                     now=now, opens=opens, grace=grace)
+                                     now=now, opens=opens, grace=grace, claimed_at=claim.claimed_at)
     if not decision:
         raise Conflict(policies.REASONS[decision.reason], code=decision.reason)
     done = session.execute(
@@ -68,11 +68,13 @@ def check_out(session: Session, *, agent_id: int, claim_id: int, now: datetime) 
 def sweep_no_shows(session: Session, *, now: datetime, grace: timedelta, limit: int = 2000) -> int:
     """Claims still 'claimed' after start + grace become no-shows and free their seats.
 
-    The waitlist is not promoted: the shift has started, so nobody could take the seat in time.
-    Two statements per batch (mark, then give back seats per shift), whatever its size.
+    Each freed seat of a shift still running goes to its waitlist: the first eligible waiting agent gets
+    it with their own check-in grace from that moment (docs/marketplace.md). Marking and freeing are two
+    statements per batch, whatever its size; promotions then run per affected shift.
     """
     due = (
-        select(Claim.id).where(Claim.status == ClaimStatus.CLAIMED, Claim.starts_at < now - grace)
+        select(Claim.id).where(Claim.status == ClaimStatus.CLAIMED, Claim.starts_at < now - grace,
+                               Claim.claimed_at < now - grace)
         .order_by(Claim.id).limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -94,6 +96,10 @@ def sweep_no_shows(session: Session, *, now: datetime, grace: timedelta, limit: 
             .values(seats_taken=shifts.c.seats_taken - bindparam("n")),
             [{"sid": sid, "n": n} for sid, n in sorted(per_shift.items())],
         )
+        from app.claims.services import promote_waitlist
+
+        for shift_id in sorted(per_shift):
+            promote_waitlist(session, shift_id=shift_id, now=now, started_ok=True)
     return len(ended)
 
 

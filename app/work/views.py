@@ -27,10 +27,12 @@ def attendance_helpers():
 
     def attendance(claim, at):
         opens, grace = _window()
-        first, last = policies.check_in_window(claim.starts_at, claim.ends_at, opens=opens, grace=grace)
+        first, last = policies.check_in_window(claim.starts_at, claim.ends_at, opens=opens, grace=grace,
+                                               claimed_at=claim.claimed_at)
         return {
             "can_check_in": bool(policies.can_check_in(status=claim.status, starts_at=claim.starts_at,
-                                                       ends_at=claim.ends_at, now=at, opens=opens, grace=grace)),
+                                                       ends_at=claim.ends_at, now=at, opens=opens, grace=grace,
+                                                       claimed_at=claim.claimed_at)),
             "can_check_out": bool(policies.can_check_out(status=claim.status)),
             "opens_at": first, "closes_at": last, "early": at < claim.ends_at,
         }

@@ -115,7 +115,9 @@ def test_paid_minutes_round_seconds_then_floor_minutes():
     assert policies.whole_minutes(start, start - MIN) == 0
 
 
-def test_the_no_show_sweep_frees_the_seat_and_does_not_promote_the_waitlist(session, factory):
+def test_the_no_show_sweep_frees_the_seat_and_gives_it_to_the_waitlist_with_a_fresh_grace(session, factory):
+    from app.notifications.models import Notification
+
     shift = factory.shifts(factory.campaign(tags=(), shifts=[(24, 2, 2)]))[0]
     present, absent, waiter = factory.agent(), factory.agent(), factory.agent()
     kept = claims.claim_shift(session, agent=present, shift_id=shift.id, now=clock.now())
@@ -127,22 +129,37 @@ def test_the_no_show_sweep_frees_the_seat_and_does_not_promote_the_waitlist(sess
 
     assert services.sweep_no_shows(session, now=shift.starts_at + GRACE, grace=GRACE) == 0  # not yet: grace
     session.commit()
-    assert services.sweep_no_shows(session, now=shift.starts_at + GRACE + SEC, grace=GRACE) == 1
+    swept_at = shift.starts_at + GRACE + SEC
+    assert services.sweep_no_shows(session, now=swept_at, grace=GRACE) == 1
     session.commit()
     session.refresh(shift)
     gone = session.get(Claim, missed.id)
-    assert gone.status == ClaimStatus.NO_SHOW and not gone.is_active and gone.ended_at == shift.starts_at + GRACE + SEC
+    assert gone.status == ClaimStatus.NO_SHOW and not gone.is_active and gone.ended_at == swept_at
     assert session.get(Claim, kept.id).status == ClaimStatus.CHECKED_IN
-    assert shift.seats_taken == 1
-    # The shift has started: nobody is promoted into the freed seat, by the release path or the sweep.
-    claims.promote_all_waitlists(session, now=shift.starts_at + GRACE + SEC)
+    # The freed seat went to the waiting agent at once, and they were told.
+    late = session.scalar(select(Claim).where(Claim.agent_id == waiter.id, Claim.is_active))
+    assert late.via_waitlist and late.claimed_at == swept_at and shift.seats_taken == 2
+    assert session.scalar(select(Notification.kind).where(Notification.user_id == waiter.id)) == "waitlist.promoted"
+    # Their grace runs from the hand-over: the next sweep leaves them alone, and they can still check in.
+    assert services.sweep_no_shows(session, now=swept_at + GRACE, grace=GRACE) == 0
     session.commit()
-    assert session.scalar(select(WaitlistEntry.status).where(WaitlistEntry.agent_id == waiter.id)) == "waiting"
-    assert session.scalar(select(Claim.id).where(Claim.agent_id == waiter.id)) is None
+    check_in(session, waiter, late, swept_at + GRACE)
     # A no-show cannot check in after all.
     with pytest.raises(Conflict):
         check_in(session, absent, gone, shift.starts_at + GRACE)
     session.rollback()
+
+
+def test_a_freed_seat_of_a_shift_that_has_ended_is_not_handed_out(session, factory):
+    shift = factory.shifts(factory.campaign(tags=(), shifts=[(24, 1, 1)]))[0]
+    absent, waiter = factory.agent(), factory.agent()
+    claims.claim_shift(session, agent=absent, shift_id=shift.id, now=clock.now())
+    session.commit()
+    claims.join_waitlist(session, agent=waiter, shift_id=shift.id, now=clock.now())
+    session.commit()
+    assert services.sweep_no_shows(session, now=shift.ends_at + SEC, grace=GRACE) == 1
+    session.commit()
+    assert session.scalar(select(Claim.id).where(Claim.agent_id == waiter.id)) is None
 
 
 def test_the_no_show_sweep_works_in_batches(session, factory):
