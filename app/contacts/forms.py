@@ -34,6 +34,11 @@ def _notes():
                          render_kw={"rows": 3, "maxlength": MAX_NOTES_CHARS})
 
 
+def _transcript():
+    return TextAreaField(_l("Transcript (optional: paste it from the phone system)"),
+                         validators=[Optional(), Length(max=20_000), no_nul], render_kw={"rows": 2})
+
+
 class CallListUploadForm(FlaskForm):
     file = FileField(_l("Customer list (CSV)"), validators=[FileRequired(message=_l("Choose a CSV file."))],
                      render_kw={"accept": ".csv,text/csv"})
@@ -47,6 +52,7 @@ class OutcomeForm(FlaskForm):
                                      validators=[Optional()])
     duration_seconds = _duration()
     notes = _notes()
+    transcript = _transcript()
 
 
 class InboundContactForm(FlaskForm):
@@ -58,3 +64,4 @@ class InboundContactForm(FlaskForm):
                             validators=[InputRequired(message=_l("Choose resolved or escalated."))])
     duration_seconds = _duration()
     notes = _notes()
+    transcript = _transcript()

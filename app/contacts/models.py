@@ -165,6 +165,8 @@ class ContactAttempt(db.Model):
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The call's transcript when the phone system provides one (pasted by the agent); QA reads it too.
+    transcript: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
@@ -212,6 +214,8 @@ class InboundContact(db.Model):
     resolution: Mapped[str] = mapped_column(String(10))
     duration_seconds: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The call's transcript when the phone system provides one (pasted by the agent); QA reads it too.
+    transcript: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (

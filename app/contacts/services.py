@@ -577,7 +577,8 @@ class _Hot:
             contact_id=bindparam("b_contact_id"), campaign_id=bindparam("b_campaign_id"),
             claim_id=bindparam("b_claim_id"), agent_id=bindparam("b_agent_id"), outcome=bindparam("b_outcome"),
             callback_at=bindparam("b_attempt_callback_at", type_=UTCDateTime()),
-            duration_seconds=bindparam("b_duration_seconds"), notes=bindparam("b_notes"), created_at=now,
+            duration_seconds=bindparam("b_duration_seconds"), notes=bindparam("b_notes"),
+            transcript=bindparam("b_transcript"), created_at=now,
         ).returning(a.c.id)
 
     @staticmethod
@@ -705,6 +706,7 @@ class OutcomeInput:
     duration_seconds: int
     notes: str = ""
     callback_at: datetime | None = None
+    transcript: str = ""
 
 
 def campaign_ends_at(campaign: Campaign | ConsoleState) -> datetime:
@@ -725,6 +727,18 @@ def _check_duration_and_notes(duration_seconds, notes: str) -> str:
     return notes
 
 
+MAX_TRANSCRIPT_CHARS = 20_000
+
+
+def _check_transcript(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n")
+    if "\x00" in text:
+        raise Invalid(_l("The transcript contains characters that are not allowed."), field="transcript")
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        raise Invalid(_l("At most %(n)d characters.", n=MAX_TRANSCRIPT_CHARS), field="transcript")
+    return text.strip()
+
+
 def record_outcome(session: Session, *, agent_id: int, claim_id: int, contact_id: int, data: OutcomeInput,
                    now: datetime) -> int:
     """Record the call's outcome and move the contact on: done, a callback at its time, or never again.
@@ -737,6 +751,7 @@ def record_outcome(session: Session, *, agent_id: int, claim_id: int, contact_id
     if data.outcome not in {o.value for o in Outcome}:
         raise Invalid(_l("Choose an outcome."), field="outcome")
     notes = _check_duration_and_notes(data.duration_seconds, data.notes)
+    transcript = _check_transcript(data.transcript)
     callback_at = None
     if data.outcome == Outcome.CALLBACK:
         if data.callback_at is None:
@@ -763,7 +778,8 @@ def record_outcome(session: Session, *, agent_id: int, claim_id: int, contact_id
                  claim_id=claim_id)  # raises NotFound / NotAllowed with the reason
         raise Conflict(_l("This contact's outcome was already saved."), code="already_recorded")
     return session.execute(hot.attempt, {**params, "b_attempt_callback_at": callback_at,
-                                         "b_duration_seconds": data.duration_seconds, "b_notes": notes}).scalar_one()
+                                         "b_duration_seconds": data.duration_seconds, "b_notes": notes,
+                                         "b_transcript": transcript}).scalar_one()
 
 
 def reveal_phone(session: Session, *, agent_id: int, claim_id: int, contact_id: int, ip: str | None,
@@ -785,6 +801,7 @@ class InboundInput:
     resolution: str
     duration_seconds: int
     notes: str = ""
+    transcript: str = ""
 
 
 def log_inbound_contact(session: Session, *, agent_id: int, claim_id: int, data: InboundInput,
@@ -802,7 +819,8 @@ def log_inbound_contact(session: Session, *, agent_id: int, claim_id: int, data:
     notes = _check_duration_and_notes(data.duration_seconds, data.notes)
     logged = InboundContact(campaign_id=campaign.campaign_id, claim_id=claim_id, agent_id=agent_id,
                             channel=data.channel, category=data.category, resolution=data.resolution,
-                            duration_seconds=data.duration_seconds, notes=notes, created_at=now)
+                            duration_seconds=data.duration_seconds, notes=notes,
+                            transcript=_check_transcript(data.transcript), created_at=now)
     session.add(logged)
     session.flush()
     return logged

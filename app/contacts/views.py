@@ -181,7 +181,8 @@ def outcome(claim_id, contact_id):
     error = None
     if form.validate_on_submit():
         data = services.OutcomeInput(outcome=form.outcome.data, duration_seconds=form.duration_seconds.data,
-                                     notes=form.notes.data or "", callback_at=_local(form.callback_at.data))
+                                     notes=form.notes.data or "", callback_at=_local(form.callback_at.data),
+                                     transcript=form.transcript.data or "")
         result, error = run(lambda: services.record_outcome(db.session, agent_id=current_user.id, claim_id=claim_id,
                                                             contact_id=contact_id, data=data, now=now()), form=form)
         if error is None:
@@ -198,7 +199,7 @@ def log_inbound(claim_id):
     if form.validate_on_submit():
         data = services.InboundInput(channel=form.channel.data, category=form.category.data,
                                      resolution=form.resolution.data, duration_seconds=form.duration_seconds.data,
-                                     notes=form.notes.data or "")
+                                     notes=form.notes.data or "", transcript=form.transcript.data or "")
         result, error = run(lambda: services.log_inbound_contact(db.session, agent_id=current_user.id,
                                                                  claim_id=claim_id, data=data, now=now()), form=form)
         if error is None:

@@ -191,7 +191,7 @@ def set_qa_rules(session: Session, *, campaign: Campaign, data: RulesInput, know
 
 
 def check_text(rules: QaRules, notes: str, duration_seconds: int) -> list[tuple[str, str]]:
-    """Pure: the (rule, detail) flags one contact's text and duration raise."""
+    """Pure: the (rule, detail) flags one contact's text (notes and transcript) and duration raise."""
     text = (notes or "").casefold()
     flags = [("missing_phrase", p) for p in rules.required_phrases if p.casefold() not in text]
     flags += [("forbidden_word", w) for w in rules.forbidden_words if w.casefold() in text]
@@ -206,7 +206,8 @@ def inspect_contacts(session: Session, *, now: datetime, batch: int = 2000) -> i
     for model, key in ((ContactAttempt, "attempt_id"), (InboundContact, "inbound_id")):
         source = getattr(Inspection, key)
         rows = session.execute(
-            select(model.id, model.campaign_id, model.claim_id, model.agent_id, model.notes, model.duration_seconds)
+            select(model.id, model.campaign_id, model.claim_id, model.agent_id, model.notes, model.transcript,
+                   model.duration_seconds)
             .join(QaRules, QaRules.campaign_id == model.campaign_id)
             .where(~select(Inspection.id).where(source == model.id).exists())
             .order_by(model.id).limit(batch)
@@ -217,7 +218,7 @@ def inspect_contacts(session: Session, *, now: datetime, batch: int = 2000) -> i
             select(QaRules).where(QaRules.campaign_id.in_({row.campaign_id for row in rows})))}
         flags, inspections = [], []
         for row in rows:
-            found = check_text(rules[row.campaign_id], row.notes, row.duration_seconds)
+            found = check_text(rules[row.campaign_id], f"{row.notes}\n{row.transcript}", row.duration_seconds)
             other = "inbound_id" if key == "attempt_id" else "attempt_id"
             base = {key: row.id, other: None, "campaign_id": row.campaign_id, "agent_id": row.agent_id}
             inspections.append({**base, "flags": len(found), "inspected_at": now})

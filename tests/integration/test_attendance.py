@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.claims import services as claims
-from app.claims.models import Claim, ClaimStatus, WaitlistEntry
+from app.claims.models import Claim, ClaimStatus
 from app.core import clock
 from app.core.errors import Conflict, NotFound
 from app.core.jobs import PERIODIC, run_job_now

@@ -21,7 +21,7 @@ TAGS = ("industry.ecommerce",)
 
 
 def worked_shift(session, factory, agent=None, *, notes="您好，核实身份后已处理，感谢来电", duration=120, contacts_n=1,
-                 campaign=None, at_hours=1):
+                 campaign=None, at_hours=1, transcript=""):
     """An agent checks in to an inbound shift, logs contacts and checks out; returns (campaign, claim)."""
     campaign = campaign or factory.campaign(tags=TAGS, shifts=[(at_hours, 2, 5)])
     shift = factory.shifts(campaign)[-1]
@@ -34,7 +34,8 @@ def worked_shift(session, factory, agent=None, *, notes="您好，核实身份�
                   grace=timedelta(minutes=10))
     for _ in range(contacts_n):
         contacts.log_inbound_contact(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(),
-                                     data=contacts.InboundInput("phone", "order", "resolved", duration, notes))
+                                     data=contacts.InboundInput("phone", "order", "resolved", duration, notes,
+                                                                transcript))
     clock.freeze(shift.ends_at)
     work.check_out(session, agent_id=agent.id, claim_id=claim.id, now=clock.now())
     session.commit()
@@ -308,3 +309,31 @@ def test_last_months_leaderboard_is_frozen_once_and_shown_to_agents(session, fac
     agent.login(session.get(User, claim.agent_id).email)
     page = agent.get("/agent/rating")
     assert page.status_code == 200 and "2026-11" in page.text
+
+
+def test_inspection_reads_the_transcript_as_well_as_the_notes(session, factory):
+    campaign = factory.campaign(tags=TAGS, shifts=[(1, 2, 5)])
+    quality.set_qa_rules(session, campaign=campaign, now=clock.now(), known_courses=set(),
+                         data=quality.RulesInput("", "保证退款", None, None))
+    session.commit()
+    worked_shift(session, factory, campaign=campaign, notes="已处理", transcript="坐席：我保证退款，您放心。")
+    quality.inspect_contacts(session, now=clock.now())
+    session.commit()
+    assert {(f.rule, f.detail) for f in session.scalars(select(QaFlag))} == {("forbidden_word", "保证退款")}
+
+
+def test_a_transcript_with_a_nul_or_over_the_limit_is_refused(session, factory):
+    campaign = factory.campaign(tags=TAGS, shifts=[(1, 2, 5)])
+    shift = factory.shifts(campaign)[0]
+    agent = factory.agent(tags=TAGS)
+    claim = claims.claim_shift(session, agent=agent, shift_id=shift.id, now=clock.now())
+    session.commit()
+    clock.freeze(shift.starts_at)
+    work.check_in(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(), opens=timedelta(minutes=15),
+                  grace=timedelta(minutes=10))
+    session.commit()
+    for bad in ("a\x00b", "长" * 20_001):
+        with pytest.raises(Invalid):
+            contacts.log_inbound_contact(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(),
+                                         data=contacts.InboundInput("phone", "order", "resolved", 60, "", bad))
+        session.rollback()
