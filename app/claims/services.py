@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from app.campaigns.services import transition
 from app.claims.models import Claim, ClaimStatus, WaitlistEntry, WaitlistStatus
 from app.claims.policies import Blocker
 from app.claims.queries import campaign_open_to, shift_open_to, shift_standing
+from app.core.db import UTCDateTime
 from app.core.errors import Conflict, NotAllowed, NotFound
 from app.members.models import User
 from app.notifications.services import notify
@@ -45,23 +46,35 @@ def shift_label(shift: Shift) -> str:
     return local_range(shift.starts_at, shift.ends_at)
 
 
+_TAKE_SEAT: dict[bool, object] = {}
+
+
+def _take_seat_statement(started_ok: bool):
+    """The check-and-act UPDATE, built once per process with bind parameters (the hot path of a claim storm)."""
+    if started_ok not in _TAKE_SEAT:
+        agent_id = bindparam("agent_id")
+        now = bindparam("now", type_=UTCDateTime())
+        eligible_campaign = (
+            select(Campaign.id).where(Campaign.id == Shift.campaign_id, *campaign_open_to(agent_id, now)).exists()
+        )
+        _TAKE_SEAT[started_ok] = (
+            update(Shift)
+            .where(Shift.id == bindparam("shift_id"), Shift.seats_taken < Shift.seats,
+                   *shift_open_to(agent_id, now, started_ok=started_ok), eligible_campaign)
+            .values(seats_taken=Shift.seats_taken + 1)
+            .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id)
+            .execution_options(synchronize_session=False)
+        )
+    return _TAKE_SEAT[started_ok]
+
+
 def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime, started_ok: bool = False):
     """The check-and-act: one UPDATE that only succeeds for an eligible agent while a seat is free.
 
     Returns the shift's (starts_at, ends_at, campaign_id) when a seat was taken, else None.
     """
-    eligible_campaign = (
-        select(Campaign.id).where(Campaign.id == Shift.campaign_id, *campaign_open_to(agent_id, now)).exists()
-    )
-    return session.execute(
-        update(Shift)
-        .where(Shift.id == shift_id, Shift.seats_taken < Shift.seats,
-               *shift_open_to(agent_id, now, started_ok=started_ok),
-               eligible_campaign)
-        .values(seats_taken=Shift.seats_taken + 1)
-        .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id)
-        .execution_options(synchronize_session=False)
-    ).first()
+    return session.execute(_take_seat_statement(started_ok),
+                           {"agent_id": agent_id, "shift_id": shift_id, "now": now}).first()
 
 
 def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, via_waitlist: bool = False,
