@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from academy import Catalogue, CatalogueError, Course, Localized
 from academy import policy as rules
@@ -352,7 +352,7 @@ def upload_recording(certification_id):
 
 
 @bp.route("/certifications/<int:certification_id>/recording")
-@login_required
+@role_required("agent", "admin")
 def recording(certification_id):
     """The recording, only to its owner and to admins (everyone else: 404)."""
     cert = db.session.get(Certification, certification_id)
