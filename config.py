@@ -63,6 +63,13 @@ class Config:
     ACADEMY_CATALOGUE_DIR = os.environ.get("ACADEMY_CATALOGUE_DIR") or None
     ACADEMY_UPLOAD_DIR = os.environ.get("ACADEMY_UPLOAD_DIR") or None  # default: instance/uploads
     ACADEMY_UPLOAD_MAX_BYTES = _env_int("ACADEMY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    # Email: SMTP when MAIL_SERVER is set, the log otherwise.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") not in ("0", "false", "no")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Surgeline <no-reply@surgeline.cn>")
     # Attendance: check-in opens this long before a shift starts and closes this long after it.
     CHECKIN_OPENS_MINUTES = _env_int("CHECKIN_OPENS_MINUTES", 15)
     NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 10)

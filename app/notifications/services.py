@@ -95,9 +95,20 @@ def send_emails_job(session: Session, now: datetime, batch: int = 500) -> None:
     ).all()
     if not rows:
         return
-    for row in rows:
-        with force_locale(row.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            text = render(row.kind, row.payload or {})
-        log.info("email to %s: %s", row.email, text)
-    session.execute(update(Notification).where(Notification.id.in_([r.id for r in rows]),
-                                               Notification.emailed_at.is_(None)).values(emailed_at=now))
+    from app.notifications.mail import mailer_from_config
+
+    sent: list[int] = []
+    try:
+        with mailer_from_config(current_app.config) as mailer:
+            for row in rows:
+                with force_locale(row.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                    text = render(row.kind, row.payload or {})
+                    subject = gettext("Surgeline: %(text)s", text=text[:60])
+                mailer.send(row.email, subject, text)
+                sent.append(row.id)
+    finally:
+        # What went out is marked even when the server fails part-way, so a retry does not send it twice.
+        if sent:
+            session.execute(update(Notification).where(Notification.id.in_(sent), Notification.emailed_at.is_(None))
+                            .values(emailed_at=now))
+            session.commit()
