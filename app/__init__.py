@@ -54,11 +54,9 @@ def configure_urls(app: Flask) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("postgres://"):
-        uri = "postgresql://" + uri[len("postgres://"):]
-    if uri.startswith("postgresql://"):
-        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    from app.core.db import driver_url
+
+    uri = driver_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     if uri.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

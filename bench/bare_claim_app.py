@@ -19,6 +19,8 @@ from functools import lru_cache
 from sqlalchemy import Integer, bindparam, create_engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from app.core.db import driver_url
+
 
 def _models():
     from app.campaigns.models import Campaign, Shift
@@ -56,20 +58,12 @@ def claim_statements():
     return take_seat, insert_claim
 
 
-def pg_url(url: str) -> str:
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
-
-
 def create_app():
     from flask import Flask, jsonify, redirect, request
 
     take_seat, insert_claim = claim_statements()
     # The same pool settings as ProductionConfig.
-    engine = create_engine(pg_url(os.environ["DATABASE_URL"]), pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(driver_url(os.environ["DATABASE_URL"]), pool_pre_ping=True, pool_size=5, max_overflow=5)
     app = Flask(__name__)
 
     @app.post("/agent/shifts/<int:shift_id>/claim")

@@ -22,11 +22,12 @@ import os
 import random
 import re
 import shutil
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.common import logger
 
 SIZES = {
     "full": {"campaigns": 10_000, "shifts": 100_000, "agents": 60_000, "sample_agents": 40},
@@ -39,8 +40,7 @@ INDUSTRIES = ["industry.ecommerce", "industry.food_delivery", "industry.finance"
 KINDS = ["inbound", "outbound_callback", "outbound_marketing"]
 
 
-def log(message: str) -> None:
-    print(f"[board {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = logger("board")
 
 
 # --- set-based data ------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def main(argv: list[str]) -> dict:
     url = database_url()
     postgres = not url.startswith("sqlite")
     if postgres:
-        from bench.claim_storm import driver_url, ensure_database
+        from bench.common import driver_url, ensure_database
 
         ensure_database(url)
         url = driver_url(url)
@@ -403,8 +403,8 @@ def main(argv: list[str]) -> dict:
             with app.app_context():
                 db.engine.dispose()
         if postgres:
-            from bench.claim_storm import drop_bench_schema
+            from bench.common import reset_postgres
 
-            drop_bench_schema(url)
+            reset_postgres(url)
         elif url.startswith("sqlite:///") and Path(url[len("sqlite:///"):]).parent.name.startswith("surgeline-bench-"):
             shutil.rmtree(Path(url[len("sqlite:///"):]).parent, ignore_errors=True)  # the temp dir database_url made

@@ -42,6 +42,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.common import driver_url, ensure_database, logger, plain_url, reset_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/surgeline_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
@@ -57,43 +59,8 @@ DOUBLE_TAP_SHARE = 0.02
 CLIENT_TIMEOUT_S = 60
 
 
-def log(message: str) -> None:
-    print(f"[claim_storm {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --- database ------------------------------------------------------------------------------
-
-def driver_url(url: str) -> str:
-    """psycopg 3 through SQLAlchemy."""
-    from bench.bare_claim_app import pg_url
-
-    return pg_url(url)
-
-
-def plain_url(url: str) -> str:
-    """A libpq URI for psycopg.connect."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(driver_url(url))
-    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone() is None:
-            log(f"creating database {parsed.database}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parsed.database)))
-
-
-def drop_bench_schema(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(plain_url(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+log = logger("claim_storm")
+drop_bench_schema = reset_postgres
 
 
 def seed(engine, *, shifts: int, seats: int, agents: int) -> dict:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+from app.core.db import driver_url
 
 
 def database_url() -> str:
@@ -21,10 +24,36 @@ def database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def logger(bench: str):
+    """A progress printer to stderr (stdout's last line is the bench's JSON)."""
+
+    def log(message: str) -> None:
+        print(f"[{bench} {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    return log
+
+
+def plain_url(url: str) -> str:
+    """A libpq URI for psycopg.connect."""
+    return driver_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def ensure_database(url: str) -> None:
+    """CREATE DATABASE when the PostgreSQL database named by the URL is missing."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(driver_url(url))
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parsed.database)))
+
+
 def reset_postgres(url: str) -> None:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url)
+    """An empty public schema: each run creates and drops its own data."""
+    engine = create_engine(driver_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))

@@ -26,10 +26,11 @@ import csv
 import os
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import ensure_database, logger
 
 SIZES = {"full": 1_000_000, "small": 50_000}
 BAD_SHARE = 0.005
@@ -37,25 +38,11 @@ DUPLICATE_SHARE = 0.005
 BATCH = 5000
 
 
-def log(message: str) -> None:
-    print(f"[import_calls {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = logger("import_calls")
 
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when the PostgreSQL database named by the URL is missing."""
-    import psycopg
-    from psycopg import sql
-
-    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    base, _, name = plain.rpartition("/")
-    name = name.split("?")[0]
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def generate(path: Path, floor_path: Path, rows: int, seed: int = 11) -> dict:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
+
+from bench.common import logger
 
 SIZES = {"full": {"agents": 500, "per_agent": 20}, "small": {"agents": 50, "per_agent": 20}}
 PG_POOL = 48
@@ -35,8 +36,7 @@ PG_POOL = 48
 TALK_S = 0.001
 
 
-def log(message: str) -> None:
-    print(f"[next_contact {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = logger("next_contact")
 
 
 def seed(session, *, agents: int, contacts: int, upload_dir: str) -> tuple[int, list[tuple[int, int]]]:
@@ -231,8 +231,7 @@ def main(argv: list[str]) -> dict:
 
     from sqlalchemy import func, select
 
-    from bench.common import database_url, make_app
-    from bench.import_calls import ensure_database
+    from bench.common import database_url, ensure_database, make_app
 
     size_name = "small" if "--small" in argv else "full"
     agents, per_agent = SIZES[size_name]["agents"], SIZES[size_name]["per_agent"]

@@ -23,10 +23,11 @@ in SQL, the floor's legs sum to the ledger's, and app.ledger.queries.check_invar
 from __future__ import annotations
 
 import os
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+
+from bench.common import ensure_database, logger
 
 SIZES = {"full": 100_000, "small": 5_000}
 SHIFTS = 100
@@ -34,14 +35,7 @@ RATE_FEN = 3800
 BONUS_FEN = 50
 
 
-def log(message: str) -> None:
-    print(f"[settle {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def ensure_database(url: str) -> None:
-    from bench.import_calls import ensure_database as create_if_missing
-
-    create_if_missing(url)
+log = logger("settle")
 
 
 def make_data(session, *, agents: int, now: datetime) -> tuple[int, int]:

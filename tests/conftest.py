@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.core import clock
-from app.core.db import db
+from app.core.db import db, driver_url
 from config import TestConfig
 
 KEEP_TABLES = {"tags", "alembic_version"}
@@ -40,18 +40,11 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", _backends(metafunc.config), scope="session")
 
 
-def _pg_url() -> str:
-    url = os.environ["TEST_DATABASE_URL"]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
-
-
 @pytest.fixture(scope="session")
 def database_url(backend, tmp_path_factory) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    url = _pg_url()
+    url = driver_url(os.environ["TEST_DATABASE_URL"])
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -5,12 +5,11 @@ from datetime import datetime, time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from app.admin.forms import ReasonForm, TagGrantForm, TierForm
+from app.campaigns import queries as campaign_queries
 from app.campaigns.forms import ConfirmForm
-from app.campaigns.models import Campaign, CampaignStatus, Shift, ShiftStatus
+from app.campaigns.models import CampaignStatus
 from app.core.db import db
 from app.core.timefmt import display_tz
 from app.core.web import form_status, now, role_required, run
@@ -179,18 +178,10 @@ def set_tier(user_id):
 @bp.route("/campaigns")
 @role_required("admin")
 def campaigns():
-    stats = (select(Shift.campaign_id, func.count(Shift.id).label("shifts"), func.sum(Shift.seats).label("seats"),
-                    func.sum(Shift.seats_taken).label("taken"))
-             .where(Shift.status == ShiftStatus.OPEN).group_by(Shift.campaign_id).subquery())
     page = _page()
-    per_page = current_app.config["ADMIN_PAGE_SIZE"]
     status = request.args.get("status") if request.args.get("status") in CAMPAIGN_STATUSES else None
-    query = select(Campaign, stats.c.shifts, stats.c.seats, stats.c.taken).outerjoin(
-        stats, stats.c.campaign_id == Campaign.id)
-    if status:
-        query = query.where(Campaign.status == status)
-    rows = db.session.execute(query.options(joinedload(Campaign.organisation)).order_by(Campaign.created_at.desc())
-                              .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = campaign_queries.all_campaigns(db.session, status=status, page=page,
+                                          per_page=current_app.config["ADMIN_PAGE_SIZE"])
     return render_template("admin/campaigns.html", rows=rows, page=page, status=status)
 
 

@@ -8,7 +8,7 @@ from app.auth.forms import AcceptInvitationForm, AgentRegisterForm, ClientRegist
 from app.core.db import db
 from app.core.web import form_status, home_endpoint, now, role_required, run, safe_next
 from app.extensions import limiter
-from app.members import services
+from app.members import queries, services
 
 bp = Blueprint("auth", __name__)
 
@@ -90,9 +90,6 @@ def register_client():
 @bp.route("/team", methods=["GET", "POST"])
 @role_required("client")
 def team():
-    from sqlalchemy import select
-
-    from app.members.models import Invitation, User
 
     form = InviteForm()
     link = error = None
@@ -103,11 +100,8 @@ def team():
             link = url_for("auth.accept_invitation", token=result[1], _external=True)
             flash(_("Invitation created. Send this link to your colleague; it works once, for 7 days."), "success")
             form = InviteForm(formdata=None)
-    members = db.session.scalars(select(User).where(User.organisation_id == current_user.organisation_id)
-                                 .order_by(User.created_at)).all()
-    invitations = db.session.scalars(select(Invitation).where(
-        Invitation.organisation_id == current_user.organisation_id, Invitation.accepted_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    members = queries.team_of(db.session, current_user.organisation_id)
+    invitations = queries.open_invitations(db.session, current_user.organisation_id)
     status = 200 if link else form_status(error)
     return render_template("auth/team.html", form=form, members=members, invitations=invitations,
                            link=link), status

@@ -20,6 +20,7 @@ from app.campaigns.models import (
     ShiftStatus,
 )
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.text import clean_text
 from app.members.models import Tag, Tier, User
 from app.members.tags import INDUSTRY_CODES
 
@@ -57,17 +58,13 @@ def get_campaign_for_org(session: Session, campaign_id: int, organisation_id: in
     return campaign
 
 
-def _one_line(text: str | None) -> str:
-    """A name as stored: NUL bytes dropped (PostgreSQL refuses them), whitespace runs collapsed."""
-    return " ".join((text or "").replace("\x00", "").split())
+def _name(text: str | None) -> str:
+    """A campaign name as stored: one line, NUL and direction overrides dropped (PostgreSQL refuses NUL)."""
+    return clean_text(text, field="name", max_len=120, single_line=True)
 
 
 def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag]:
-    name = _one_line(data.name)
-    if not name:
-        raise Invalid(_l("This field is required."), field="name")
-    if len(name) > 120:
-        raise Invalid(_l("At most %(n)d characters.", n=120), field="name")
+    _name(data.name)
     if data.kind not in {k.value for k in CampaignKind}:
         raise Invalid(_l("Choose a kind of campaign."), field="kind")
     if data.industry not in INDUSTRY_CODES:
@@ -102,7 +99,7 @@ def _validate(session: Session, data: CampaignInput, *, today: date) -> list[Tag
 def create_campaign(session: Session, *, user: User, data: CampaignInput, now: datetime, today: date) -> Campaign:
     tags = _validate(session, data, today=today)
     campaign = Campaign(
-        organisation_id=user.organisation_id, name=_one_line(data.name), kind=data.kind,
+        organisation_id=user.organisation_id, name=_name(data.name), kind=data.kind,
         industry=data.industry, description=data.description.replace("\x00", ""),
         script=data.script.replace("\x00", ""), min_tier=data.min_tier, rate_fen_per_hour=data.rate_fen_per_hour,
         bonus_fen_per_contact=data.bonus_fen_per_contact, bonus_fen_per_success=data.bonus_fen_per_success,
@@ -132,7 +129,7 @@ def update_campaign(session: Session, campaign: Campaign, *, data: CampaignInput
         )
         if changed_terms:
             raise Conflict(_l("Pay, tags, tier and kind cannot change after publishing."))
-    campaign.name = _one_line(data.name)
+    campaign.name = _name(data.name)
     campaign.description = data.description.replace("\x00", "")
     campaign.script = data.script.replace("\x00", "")
     campaign.budget_fen = data.budget_fen

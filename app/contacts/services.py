@@ -121,13 +121,6 @@ def errors_path(upload_dir: str | Path, call_list: CallList) -> Path:
     return call_list_dir(upload_dir) / (Path(call_list.stored_name).stem + ".errors.csv")
 
 
-def get_campaign_for_org(session: Session, campaign_id: int, organisation_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.organisation_id != organisation_id:
-        raise NotFound(_l("No such campaign."))
-    return campaign
-
-
 def get_call_list_for_org(session: Session, call_list_id: int, organisation_id: int) -> CallList:
     """A client's own call list, or NotFound (another tenant's ids look like missing ones)."""
     found = session.execute(

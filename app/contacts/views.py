@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.campaigns.services import get_campaign_for_org
 from app.contacts import labels, phones, queries, services
 from app.contacts.crypto import current_vault
 from app.contacts.forms import CallListUploadForm, InboundContactForm, OutcomeForm
@@ -37,7 +38,7 @@ def _masked(contact: Contact) -> str:
 # --- clients ----------------------------------------------------------------------------------------
 
 def _own_campaign(campaign_id: int):
-    return services.get_campaign_for_org(db.session, campaign_id, current_user.organisation_id)
+    return get_campaign_for_org(db.session, campaign_id, current_user.organisation_id)
 
 
 def _after_arg() -> int | None:

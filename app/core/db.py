@@ -54,11 +54,6 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def is_sqlite(session_or_engine) -> bool:
-    bind = session_or_engine.get_bind() if hasattr(session_or_engine, "get_bind") else session_or_engine
-    return bind.dialect.name == "sqlite"
-
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL, a busy timeout and foreign keys on every SQLite connection."""
@@ -86,6 +81,15 @@ def _sqlite_begin(conn):
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def driver_url(url: str) -> str:
+    """postgres:// and postgresql:// URLs as SQLAlchemy's psycopg 3 dialect names them; others unchanged."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
 
 
 RETRYABLE_PG_CODES = {"40001", "40P01"}

@@ -73,3 +73,15 @@ def counts(session: Session) -> dict[str, int]:
         result[f"{role}.{status}"] = n
         result[role] = result.get(role, 0) + n
     return result
+
+
+def team_of(session: Session, organisation_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.organisation_id == organisation_id).order_by(User.created_at)))
+
+
+def open_invitations(session: Session, organisation_id: int) -> list:
+    from app.members.models import Invitation
+
+    return list(session.scalars(select(Invitation).where(
+        Invitation.organisation_id == organisation_id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at.desc())))

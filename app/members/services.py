@@ -11,12 +11,13 @@ import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.core.text import clean_text
 from app.members.models import (
     AgentTag,
     AuditLog,
@@ -83,12 +84,7 @@ def audit(session: Session, *, actor_id: int | None, action: str, target_type: s
 
 
 def _require_text(value: str | None, field: str, max_len: int) -> str:
-    text = " ".join((value or "").replace("\x00", "").split())
-    if not text:
-        raise Invalid(_l("This field is required."), field=field)
-    if len(text) > max_len:
-        raise Invalid(_l("At most %(n)d characters.", n=max_len), field=field)
-    return text
+    return clean_text(value, field=field, max_len=max_len, single_line=True)
 
 
 def _email_free(session: Session, email: str) -> None:
@@ -389,6 +385,3 @@ def set_tier(session: Session, *, actor_id: int | None, agent_id: int, tier: int
           tier=tier, previous=previous, reason=reason)
     return agent
 
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id))) or 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from flask import current_app
@@ -13,8 +12,6 @@ from sqlalchemy.orm import Session
 from app.core.jobs import enqueue, job
 from app.members.models import User
 from app.notifications.models import Notification
-
-log = logging.getLogger(__name__)
 
 
 def notify(session: Session, *, user_ids: list[int], kind: str, payload: dict, now: datetime) -> None:

@@ -37,6 +37,7 @@ from academy.gamification import (
 )
 from academy.quiz import DrawnQuestion, draw_questions, grade
 from app.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from app.core.text import clean_text
 from app.members.models import Role, Status, Tier, User
 from app.members.services import audit, get_agent, get_tag, grant_tag_from_academy, live_tag, set_tier
 from app.training import current_catalogue
@@ -101,20 +102,6 @@ def _insert_ignore(session: Session, model, values: dict, keys: list[str]) -> bo
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     # RETURNING says whether a row was written (rowcount is not reliable for this on every driver).
     return session.execute(statement.returning(getattr(model, keys[0]))).first() is not None
-
-
-_INVISIBLE = dict.fromkeys(map(ord, "\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
-def clean_text(value: str | None, *, field: str, max_len: int, single_line: bool = False) -> str:
-    """Member-typed text: NUL and direction overrides removed, trimmed, non-empty, bounded; stored as text."""
-    text = (value or "").translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
-    text = " ".join(text.split()) if single_line else text.strip()
-    if not text:
-        raise Invalid(_l("This field is required."), field=field)
-    if len(text) > max_len:
-        raise Invalid(_l("At most %(n)d characters.", n=max_len), field=field)
-    return text
 
 
 def local_day(now: datetime):

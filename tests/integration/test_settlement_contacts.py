@@ -11,8 +11,8 @@ from app.work import services as work
 from tests.ledger_support import assert_ledger_sound, earnings_of, funded_campaign, shift_of
 
 
-def test_the_settle_job_pays_time_plus_the_bonus_for_logged_contacts(app, session, factory):
-    campaign = funded_campaign(factory, session, shifts=((24, 2, 3),), rate_fen=3600, bonus_fen=50)
+def _checked_in(session, factory, campaign):
+    """An agent holding a seat on the campaign's shift, checked in at its start (the clock moved there)."""
     shift = shift_of(session, campaign)
     agent = factory.agent()
     claim = claims.claim_shift(session, agent=agent, shift_id=shift.id, now=clock.now())
@@ -20,6 +20,12 @@ def test_the_settle_job_pays_time_plus_the_bonus_for_logged_contacts(app, sessio
     clock.freeze(shift.starts_at)
     work.check_in(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(), opens=timedelta(minutes=15),
                   grace=timedelta(minutes=10))
+    return agent, shift, claim
+
+
+def test_the_settle_job_pays_time_plus_the_bonus_for_logged_contacts(app, session, factory):
+    campaign = funded_campaign(factory, session, shifts=((24, 2, 3),), rate_fen=3600, bonus_fen=50)
+    agent, shift, claim = _checked_in(session, factory, campaign)
     for _ in range(3):
         contacts.log_inbound_contact(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(),
                                      data=contacts.InboundInput("phone", "order", "resolved", 60, "您好"))
@@ -42,13 +48,7 @@ def test_successful_outbound_contacts_earn_the_success_bonus(app, session, facto
     session.execute(update(Campaign).where(Campaign.id == campaign.id)
                     .values(kind="outbound_marketing", bonus_fen_per_success=500))
     session.commit()
-    shift = shift_of(session, campaign)
-    agent = factory.agent()
-    claim = claims.claim_shift(session, agent=agent, shift_id=shift.id, now=clock.now())
-    session.commit()
-    clock.freeze(shift.starts_at)
-    work.check_in(session, agent_id=agent.id, claim_id=claim.id, now=clock.now(), opens=timedelta(minutes=15),
-                  grace=timedelta(minutes=10))
+    agent, shift, claim = _checked_in(session, factory, campaign)
     work.check_out(session, agent_id=agent.id, claim_id=claim.id, now=shift.ends_at)
     session.commit()
     # Two recorded attempts, one of them a success (as the console records them).
