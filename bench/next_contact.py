@@ -129,19 +129,20 @@ def run_threads(app, seats, job) -> tuple[list, float, list[str]]:
 
 def service_job(now):
     from app.contacts import services
+    from app.core.db import commit_with_retry
 
     def job(session, agent_id, claim_id):
         handed, latencies = [], []
         while True:
             t0 = time.perf_counter()
-            picked = services.commit_with_retry(session, lambda: services.next_contact(
+            picked = commit_with_retry(session, lambda: services.next_contact(
                 session, agent_id=agent_id, claim_id=claim_id, now=now), attempts=5)
             latencies.append(time.perf_counter() - t0)
             if picked is None:
                 return handed, latencies
             handed.append(picked)
             time.sleep(TALK_S)
-            services.commit_with_retry(session, lambda contact_id=picked: services.record_outcome(
+            commit_with_retry(session, lambda contact_id=picked: services.record_outcome(
                 session, agent_id=agent_id, claim_id=claim_id, contact_id=contact_id, now=now,
                 data=services.OutcomeInput("reached", 30)), attempts=5)
             time.sleep(TALK_S)

@@ -25,8 +25,9 @@ from app.claims.policies import Blocker
 from app.claims.queries import campaign_open_to, shift_open_to, shift_standing
 from app.core.db import UTCDateTime
 from app.core.errors import Conflict, NotAllowed, NotFound
+from app.core.timefmt import local_range
 from app.members.models import User
-from app.notifications.services import notify
+from app.notifications.services import notify, notify_each
 
 
 class NotEligible(NotAllowed):
@@ -41,8 +42,6 @@ class NotEligible(NotAllowed):
 
 
 def shift_label(shift: Shift) -> str:
-    from app.core.timefmt import local_range
-
     return local_range(shift.starts_at, shift.ends_at)
 
 
@@ -278,14 +277,15 @@ def _cancel_claims(session: Session, *, shift_ids: list[int], now: datetime) -> 
         .where(WaitlistEntry.shift_id.in_(shift_ids), WaitlistEntry.status == WaitlistStatus.WAITING)
         .values(status=WaitlistStatus.LEFT, decided_at=now)
     )
-    by_shift: dict[int, list[int]] = {}
-    for c in claims:
-        if c.id in ended:
-            by_shift.setdefault(c.shift_id, []).append(c.agent_id)
-    for shift_id, agent_ids in by_shift.items():
-        shift = session.get(Shift, shift_id)
-        notify(session, user_ids=agent_ids, kind="claim.cancelled_by_client", now=now,
-               payload={"shift": shift_label(shift), "campaign": shift.campaign.name, "shift_id": shift_id})
+    told = {c.shift_id for c in claims if c.id in ended}
+    # One read of the shifts concerned and one INSERT of notifications, however many shifts were removed.
+    labels = {
+        s.id: {"shift": local_range(s.starts_at, s.ends_at), "campaign": name, "shift_id": s.id}
+        for s, name in session.execute(select(Shift, Campaign.name).join(Campaign, Campaign.id == Shift.campaign_id)
+                                       .where(Shift.id.in_(told)))
+    } if told else {}
+    notify_each(session, kind="claim.cancelled_by_client", now=now,
+                items=[(c.agent_id, labels[c.shift_id]) for c in claims if c.id in ended])
     return len(ended)
 
 

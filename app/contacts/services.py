@@ -27,7 +27,6 @@ from typing import BinaryIO
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignKind, CampaignStatus
@@ -49,7 +48,7 @@ from app.contacts.models import (
     Resolution,
 )
 from app.core import clock
-from app.core.db import UTCDateTime, is_retryable
+from app.core.db import UTCDateTime
 from app.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from app.core.jobs import enqueue
 from app.core.timefmt import display_tz
@@ -666,7 +665,7 @@ def next_contact(session: Session, *, agent_id: int, claim_id: int, now: datetim
     """Hand the agent the next contact of the campaign (due callbacks first), or the one they already hold.
 
     Returns the contact id, or None when nothing is due. A double tap racing itself on PostgreSQL ends in
-    an IntegrityError on the one-contact-per-agent index; `commit_with_retry` reruns it and finds the hold.
+    an IntegrityError on the one-contact-per-agent index; `app.core.db.commit_with_retry` reruns it and finds the hold.
     """
     campaign = console_state(session, agent_id=agent_id, claim_id=claim_id, now=now)
     _outbound(campaign)
@@ -827,25 +826,3 @@ def release_stale_assignments(session: Session, *, now: datetime) -> int:
                                  Contact.assigned_claim_id.in_(stale_claims)).limit(10_000)
     ))
     return _back_to_list(session, ids) if ids else 0
-
-
-def commit_with_retry(session: Session, unit: Callable[[], object], attempts: int = 3):
-    """Run a hot-path unit of work and commit, rerunning it after a lost race (unique index, deadlock,
-    serialization failure). Domain errors roll back and propagate at once."""
-    for attempt in range(attempts):
-        try:
-            result = unit()
-            session.commit()
-            return result
-        except DomainError:
-            session.rollback()
-            raise
-        except IntegrityError:
-            session.rollback()
-            if attempt == attempts - 1:
-                raise Conflict(_l("Someone else was quicker. Try again.")) from None
-        except Exception as exc:
-            session.rollback()
-            if not is_retryable(exc) or attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")

@@ -12,7 +12,7 @@ from app.contacts import labels, phones, queries, services
 from app.contacts.crypto import current_vault
 from app.contacts.forms import CallListUploadForm, InboundContactForm, OutcomeForm
 from app.contacts.models import Contact, ContactStatus
-from app.core.db import db
+from app.core.db import commit_with_retry, db
 from app.core.errors import NotFound
 from app.core.timefmt import display_tz
 from app.core.web import form_status, now, role_required, run
@@ -151,7 +151,7 @@ def console(claim_id):
 @bp.route("/agent/claims/<int:claim_id>/console/next", methods=["POST"])
 @role_required("agent")
 def next_contact(claim_id):
-    picked = services.commit_with_retry(db.session, lambda: services.next_contact(
+    picked = commit_with_retry(db.session, lambda: services.next_contact(
         db.session, agent_id=current_user.id, claim_id=claim_id, now=now()))
     if picked is None:
         flash(_("No contact is due right now."), "info")

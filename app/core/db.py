@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from app.core.errors import Conflict, DomainError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -104,3 +108,25 @@ def is_retryable(exc: BaseException) -> bool:
         if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
             return True
     return False
+
+
+def commit_with_retry(session: Session, unit: Callable[[], object], attempts: int = 3):
+    """Run a hot-path unit of work and commit, rerunning it after a lost race (unique index, deadlock,
+    serialization failure). Domain errors roll back and propagate at once."""
+    for attempt in range(attempts):
+        try:
+            result = unit()
+            session.commit()
+            return result
+        except DomainError:
+            session.rollback()
+            raise
+        except IntegrityError:
+            session.rollback()
+            if attempt == attempts - 1:
+                raise Conflict(_l("Someone else was quicker. Try again.")) from None
+        except Exception as exc:
+            session.rollback()
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -16,11 +16,16 @@ from app.notifications.models import Notification
 
 def notify(session: Session, *, user_ids: list[int], kind: str, payload: dict, now: datetime) -> None:
     """One notification per member, written set-based; the email copies go out in a job."""
-    if not user_ids:
+    notify_each(session, kind=kind, now=now, items=[(uid, payload) for uid in user_ids])
+
+
+def notify_each(session: Session, *, kind: str, items: list[tuple[int, dict]], now: datetime) -> None:
+    """Notifications of one kind with a payload per member, in one INSERT; one email job for all."""
+    if not items:
         return
     session.execute(
         insert(Notification),
-        [{"user_id": uid, "kind": kind, "payload": payload, "created_at": now} for uid in user_ids],
+        [{"user_id": uid, "kind": kind, "payload": payload, "created_at": now} for uid, payload in items],
     )
     enqueue(session, "notifications.send_emails")
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.contacts import services
 from app.contacts.models import Contact, ContactAttempt, ContactStatus
 from app.core import clock
-from app.core.db import db
+from app.core.db import commit_with_retry, db
 from tests.integration.contacts_support import (
     checked_in_claims,
     csv_bytes,
@@ -61,12 +61,12 @@ def test_many_agents_working_a_list_at_once_never_get_the_same_contact(app, sess
         def job(s):
             handed = []
             while True:
-                picked = services.commit_with_retry(s, lambda: services.next_contact(
+                picked = commit_with_retry(s, lambda: services.next_contact(
                     s, agent_id=agent_id, claim_id=claim_id, now=now))
                 if picked is None:
                     return handed
                 handed.append(picked)
-                services.commit_with_retry(s, lambda contact_id=picked: services.record_outcome(
+                commit_with_retry(s, lambda contact_id=picked: services.record_outcome(
                     s, agent_id=agent_id, claim_id=claim_id, contact_id=contact_id, now=now,
                     data=services.OutcomeInput("reached", 30)))
         return job
@@ -87,7 +87,7 @@ def test_many_agents_working_a_list_at_once_never_get_the_same_contact(app, sess
 def test_agents_racing_for_the_last_few_contacts_get_one_each_at_most(app, session, factory, uploads):
     campaign, seats = _setup(session, factory, uploads, contacts=3, agents=12)
     now = clock.now()
-    jobs = [lambda s, a=a, c=c: services.commit_with_retry(s, lambda: services.next_contact(
+    jobs = [lambda s, a=a, c=c: commit_with_retry(s, lambda: services.next_contact(
         s, agent_id=a, claim_id=c, now=now)) for a, c in seats]
     picked = [p for p in _in_threads(app, jobs) if p is not None]
     assert sorted(picked) == sorted(set(picked)) and len(picked) == 3
@@ -99,7 +99,7 @@ def test_agents_racing_for_the_last_few_contacts_get_one_each_at_most(app, sessi
 def test_one_agent_tapping_next_many_times_at_once_holds_one_contact(app, session, factory, uploads):
     campaign, seats = _setup(session, factory, uploads, contacts=20, agents=1)
     (agent_id, claim_id), now = seats[0], clock.now()
-    job = lambda s: services.commit_with_retry(s, lambda: services.next_contact(  # noqa: E731
+    job = lambda s: commit_with_retry(s, lambda: services.next_contact(  # noqa: E731
         s, agent_id=agent_id, claim_id=claim_id, now=now))
     picked = _in_threads(app, [job] * 10)
     assert len(set(picked)) == 1 and picked[0] is not None
