@@ -7,7 +7,7 @@ PORT   ?= 5000
 export FLASK_APP := app:create_app
 PYTEST_ARGS ?=
 
-.PHONY: help install translations db seed run test lint extract prod worker clean
+.PHONY: help install translations db seed run test lint audit extract prod worker clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,6 +36,11 @@ test: translations  ## Run the whole test suite (SQLite; also PostgreSQL/Redis w
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check app academy tests bench worker.py config.py
+
+audit: $(STAMP)  ## bandit over the app, then pip-audit over the pinned requirements (docs/security.md)
+	@log=$$(mktemp); $(BIN)/bandit -q -c .bandit.yaml -r app academy worker.py config.py 2>$$log; status=$$?; \
+	  grep -v 'WARNING' $$log; rm -f $$log; echo "bandit: exit $$status"; exit $$status
+	BIN=$(BIN) .ci/audit_deps.sh
 
 extract: $(STAMP)  ## Extract strings and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .

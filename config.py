@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret"  # nosec B105  # a marker for development; production refuses it
 # Development and tests only: production refuses it (ProductionConfig.validate).
 DEV_CONTACT_ENCRYPTION_KEY = "dev-only-contact-key-not-secret-0123456789"
 
@@ -46,14 +47,28 @@ class Config:
     MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, CALL_LIST_MAX_BYTES + 1024 * 1024)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Rate limits (docs/security.md): login POSTs per address; quiz starts and submissions per agent.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    QUIZ_RATE_LIMIT = os.environ.get("QUIZ_RATE_LIMIT", "20 per hour")
+    # The API (docs/api.md): requests per token (per address without a valid token).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+    # Seat grabs per agent (docs/performance.md, claim_storm): far above what a person taps, stops a script.
+    CLAIM_RATE_LIMIT = os.environ.get("CLAIM_RATE_LIMIT", "30 per minute")
+    # Redis down: rate limits go on in each process's memory instead of failing the request (docs/deploy.md).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # After this many wrong passwords in a row an account is locked for LOGIN_LOCK_MINUTES.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    # Cookies and headers (docs/security.md). Production adds Secure to both cookies and sends HSTS.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+    HSTS_HEADER = "max-age=31536000; includeSubDomains"
     DEMO_PASSWORD_ALLOWED = True
     BOARD_PAGE_SIZE = 20
     ADMIN_PAGE_SIZE = 50
@@ -79,18 +94,25 @@ class Config:
     PAYOUT_MIN_FEN = _env_int("PAYOUT_MIN_FEN", 10_000)
     SETTLE_BATCH_SIZE = _env_int("SETTLE_BATCH_SIZE", 2000)
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "simulated")
+    # Webhooks (docs/webhooks.md): seconds per attempt, attempts before a delivery is marked failed, and whether
+    # endpoints may point at private/loopback addresses (off in production: SSRF; on for local development/tests).
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 7)
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "0") in ("1", "true", "yes")
 
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, jobs in-process, nothing else installed."""
 
     CONTACT_ENCRYPTION_KEY = os.environ.get("CONTACT_ENCRYPTION_KEY") or DEV_CONTACT_ENCRYPTION_KEY
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # a receiver on this machine, for trying webhooks locally
 
 
 class TestConfig(Config):
     """The test suite; the database URL is chosen by tests/conftest.py."""
 
     TESTING = True
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the tests' receiver listens on 127.0.0.1
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -176,7 +176,7 @@ class _File:
             self.problem("file is missing")
             return None
         try:
-            return yaml.load(self.path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # SafeLoader subclass
+            return yaml.load(self.path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # nosec B506  # SafeLoader subclass
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(f"cannot read file: {exc}")
         except yaml.YAMLError as exc:

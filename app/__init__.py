@@ -78,7 +78,13 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from sqlalchemy import bindparam, select
+
     from app.members.models import User
+
+    # Built once: SQLAlchemy then reuses its cache key (session.get builds and keys a new SELECT on every
+    # request, ~0.3 ms of CPU; docs/performance.md, claim_storm).
+    member_by_id = select(User).where(User.id == bindparam("uid"))
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -87,7 +93,7 @@ def configure_extensions(app: Flask) -> None:
             uid, version = (int(part) for part in user_id.split(":"))
         except (ValueError, AttributeError):
             return None
-        user = db.session.get(User, uid)
+        user = db.session.scalars(member_by_id, {"uid": uid}).first()
         if user is None or user.session_version != version or not user.is_active:
             return None
         return user
@@ -129,6 +135,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.campaigns.views import bp as campaigns_bp
     from app.claims.views import bp as claims_bp
     from app.contacts.views import bp as contacts_bp
+    from app.kb.views import bp as kb_bp
     from app.ledger.views import bp as ledger_bp
     from app.main.views import bp as main_bp
     from app.quality.views import bp as quality_bp
@@ -137,8 +144,26 @@ def configure_blueprints(app: Flask) -> None:
     from app.work.views import bp as work_bp
 
     for bp in (main_bp, auth_bp, campaigns_bp, claims_bp, admin_bp, work_bp, ledger_bp, training_bp,
-               training_admin_bp, contacts_bp, quality_bp):
+               training_admin_bp, contacts_bp, quality_bp, kb_bp):
         app.register_blueprint(bp)
+    from app.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    from app.insight.views import bp as insight_bp
+
+    app.register_blueprint(insight_bp)
+    configure_api(app)
+
+
+def configure_api(app: Flask) -> None:
+    """The token-authenticated JSON API (/api/v1) and its token settings page; no CSRF (no cookies)."""
+    from app.api.settings import bp as api_settings_bp
+    from app.api.views import bp as api_bp
+    from app.extensions import csrf
+
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_settings_bp)
 
 
 def configure_academy(app: Flask) -> None:
@@ -158,6 +183,20 @@ def configure_errors(app: Flask) -> None:
     from app.core.errors import DomainError
     from app.extensions import db
 
+    @app.teardown_appcontext
+    def close_session(exc):
+        """End the session before Flask-SQLAlchemy removes it (teardowns run last-registered first): if the
+        database dropped the connection meanwhile (a restart), the ROLLBACK fails, and an exception here would
+        turn an answered request into a 500. The pool replaces the connection (docs/deploy.md, operations)."""
+        try:
+            db.session.close()
+        except Exception as error:
+            logging.getLogger("surgeline").warning("closing the session failed: %s", str(error).splitlines()[0])
+            try:
+                db.session.invalidate()
+            except Exception:
+                pass
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         db.session.rollback()
@@ -172,6 +211,10 @@ def configure_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         db.session.rollback()
+        from app.api import errors as api_errors
+
+        if api_errors.is_api_request():  # unrouted /api/ URLs (404, 405) answer JSON too
+            return api_errors.from_http(exc)
         messages = {
             400: _l("The request could not be understood."),
             403: _l("You do not have access to this page."),
@@ -185,12 +228,27 @@ def configure_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        logging.getLogger("surgeline").exception("unhandled error")
-        db.session.rollback()
-        from app.core.db import is_retryable
+        from app.core.db import is_retryable, is_unavailable
 
-        if is_retryable(exc):
-            return render_template("error.html", code=503, message=_l("The site is busy. Try again.")), 503
+        unavailable = is_unavailable(exc)
+        if unavailable:  # the database is restarting or out of reach: one line in the log, not a traceback
+            logging.getLogger("surgeline").warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+        else:
+            logging.getLogger("surgeline").exception("unhandled error")
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool replaces it (pool_pre_ping)
+            db.session.remove()
+        if unavailable or is_retryable(exc):
+            if unavailable:
+                # The page must not need the database: show it as to a guest (no member load, no unread count).
+                from flask import g
+
+                from app.extensions import login_manager
+
+                g._login_user = login_manager.anonymous_user()
+            response = render_template("error.html", code=503, message=_l("The site is busy. Try again."))
+            return response, 503, {"Retry-After": "5"}
         return render_template("error.html", code=500, message=_l("Something went wrong on our side.")), 500
 
 
@@ -212,7 +270,7 @@ def configure_jobs(app: Flask) -> None:
 
 JOB_MODULES = ("app.campaigns.jobs", "app.claims.jobs", "app.contacts.jobs", "app.notifications.services",
                "app.work.jobs", "app.ledger.jobs", "app.training.jobs", "app.quality.services",
-               "app.ratings.services")
+               "app.ratings.services", "app.api.jobs", "app.webhooks.jobs")
 
 
 def import_job_modules() -> None:
@@ -230,16 +288,18 @@ def configure_cli(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
+    """Response headers on every answer (docs/security.md lists each one and why)."""
+    csp = app.config["CONTENT_SECURITY_POLICY"]
+    hsts = app.config["HSTS_HEADER"]
+
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         if app.config.get("PRODUCTION"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         return response

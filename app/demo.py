@@ -18,12 +18,14 @@ from app.contacts import services as contacts
 from app.contacts.crypto import PhoneVault, vault_for_secret
 from app.core.errors import DomainError
 from app.core.timefmt import display_tz, local_today
+from app.insight.demo import HISTORY_DAYS, history_start, seed_peak_history
+from app.kb.demo import seed_kb
 from app.ledger import services as ledger
 from app.ledger.payments import SimulatedProvider
 from app.members import services as members
 from app.members.models import Status, Tier, User
 
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "demo12345"  # nosec B105  # demo logins; refused in production
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -66,7 +68,7 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
     """
     if session.scalar(select(User.id).where(User.email == "admin@demo.local")) is not None:
         return False
-    rng = random.Random(rng_seed)
+    rng = random.Random(rng_seed)  # nosec B311  # reproducible demo data, not security
     admin = members.create_admin(session, email="admin@demo.local", name="平台管理员 Admin", password=DEMO_PASSWORD,
                                  now=now)
 
@@ -134,19 +136,24 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
             first_day=first_day, last_day=first_day + timedelta(days=days - 1), day_start=start, day_end=end,
             block_minutes=block, seats=seats), tz=tz, now=now)
 
-    peak = campaign(shop, name="双11 售后高峰支援 · Double-11 after-sales peak", kind="inbound",
-                    industry="industry.ecommerce",
-                    description="双11 大促后的退换货、价保与物流咨询高峰。Returns, price protection and "
-                                "parcel questions after Double 11.",
-                    script="您好，这里是鲸选优品客服，我是工号____，请问有什么可以帮您？\n"
-                           "1. 核实订单号与收货手机号后四位；\n2. 退款：说明原路退回 1–3 个工作日；\n"
-                           "3. 物流延误：查询轨迹，超 48 小时未更新提交催件工单；\n"
-                           "结束语：感谢您的耐心，稍后会有满意度短信，麻烦给个评价，祝您生活愉快！",
-                    required_tags=("industry.ecommerce", "skill.inbound_support"), min_tier=Tier.CERTIFIED,
-                    rate_fen_per_hour=3800, bonus_fen_per_contact=80, budget_fen=30_000_000,
-                    starts_on=first, ends_on=first + timedelta(days=6))
+    # The peak has already run for a few days (app/insight/demo.py): created and published before its first
+    # worked day, with history shifts that were claimed, worked, surveyed and settled, and future shifts still open.
+    peak_opened = history_start(now)
+    peak = campaigns.create_campaign(session, user=shop, now=peak_opened, today=local_today(peak_opened),
+                                     data=campaigns.CampaignInput(
+        name="双11 售后高峰支援 · Double-11 after-sales peak", kind="inbound", industry="industry.ecommerce",
+        description="双11 大促后的退换货、价保与物流咨询高峰。Returns, price protection and "
+                    "parcel questions after Double 11.",
+        script="您好，这里是鲸选优品客服，我是工号____，请问有什么可以帮您？\n"
+               "1. 核实订单号与收货手机号后四位；\n2. 退款：说明原路退回 1–3 个工作日；\n"
+               "3. 物流延误：查询轨迹，超 48 小时未更新提交催件工单；\n"
+               "结束语：感谢您的耐心，稍后会有满意度短信，麻烦给个评价，祝您生活愉快！",
+        required_tags=("industry.ecommerce", "skill.inbound_support"), min_tier=Tier.CERTIFIED,
+        rate_fen_per_hour=3800, bonus_fen_per_contact=80, budget_fen=30_000_000,
+        starts_on=today - timedelta(days=HISTORY_DAYS), ends_on=first + timedelta(days=6)))
     shifts(peak, first, 5, time(8), time(0), 120, 20)
-    ledger.publish_and_fund(session, peak, now)
+    ledger.publish_and_fund(session, peak, peak_opened)
+    seed_peak_history(session, campaign=peak, client=shop, agents=crowd, now=now, rng=random.Random(rng_seed + 2))  # nosec B311  # demo data
 
     wake = campaign(shop, name="双12 预热 · 沉睡会员唤醒 Dormant-member reactivation", kind="outbound_marketing",
                     industry="industry.ecommerce", description="给 90 天未下单会员外呼，介绍双12 会员专享券。",
@@ -213,8 +220,9 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
             pass
         session.refresh(hot)
     seed_academy(session, admin=admin, star=star, crowd=crowd, now=now, rng=rng)
-    seed_outbound(session, campaign=wake, client=shop, star=star, now=now, rng=random.Random(rng_seed + 1),
+    seed_outbound(session, campaign=wake, client=shop, star=star, now=now, rng=random.Random(rng_seed + 1),  # nosec B311  # demo data
                   vault=vault, upload_dir=upload_dir)
+    seed_kb(session, admin=admin, client=shop, peak=peak, wake=wake, now=now)
     session.commit()
     return True
 

@@ -15,4 +15,14 @@ babel = Babel()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["db", "login_manager", "csrf", "babel", "migrate", "limiter"]
+
+def member_or_address() -> str:
+    """Rate-limit key for signed-in pages: the member (colleagues behind one office NAT share an address)."""
+    from flask_login import current_user
+
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+__all__ = ["db", "login_manager", "csrf", "babel", "migrate", "limiter", "member_or_address"]

@@ -12,6 +12,7 @@ if config.config_file_name and not config.attributes.get("skip_logging_config"):
 logger = logging.getLogger("alembic.env")
 
 import app.models  # noqa: E402,F401  (complete metadata for autogenerate and the drift test)
+from app.kb.search import include_object  # noqa: E402  (the knowledge base's FTS5 table / tsvector are not models)
 
 target_db = current_app.extensions["migrate"].db
 
@@ -21,7 +22,8 @@ def get_metadata():
 
 
 def run_migrations_offline():
-    context.configure(url=str(target_db.engine.url), target_metadata=get_metadata(), literal_binds=True)
+    context.configure(url=str(target_db.engine.url), target_metadata=get_metadata(), literal_binds=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,6 +34,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **current_app.extensions["migrate"].configure_args,
         )
         with context.begin_transaction():

@@ -214,6 +214,85 @@ def shift_standing(session: Session, *, agent: User, shift: Shift, now: datetime
             "required": required, "held": held}
 
 
+@dataclass(frozen=True)
+class ClaimFacts:
+    """A shift as one agent stands before it, as plain values: what a refused claim is explained with."""
+
+    shift_id: int
+    starts_at: datetime
+    ends_at: datetime
+    seats: int
+    seats_taken: int
+    shift_status: str
+    campaign_id: int
+    campaign_name: str
+    organisation: str
+    campaign_status: str
+    min_tier: int
+    missing_tags: tuple[str, ...]  # required by the campaign, not live on the agent
+    holds_seat: bool  # an active seat on this shift
+    overlaps: bool  # an active seat (on any shift) whose time overlaps this one
+    waitlist_position: int  # 0 when not waiting
+
+    @property
+    def seats_left(self) -> int:
+        return self.seats - self.seats_taken
+
+
+_CLAIM_FACTS: list = []
+
+
+def _claim_facts_statement():
+    """One SELECT, built once per process with bind parameters (a claim storm is mostly refusals)."""
+    if not _CLAIM_FACTS:
+        from sqlalchemy import bindparam
+        from sqlalchemy.orm import aliased
+
+        from app.core.db import UTCDateTime
+        from app.members.models import Organisation
+
+        agent_id, now = bindparam("agent_id"), bindparam("now", type_=UTCDateTime())
+        missing = (
+            select(func.aggregate_strings(Tag.code, " "))
+            .select_from(CampaignTag).join(Tag, Tag.id == CampaignTag.tag_id)
+            .where(CampaignTag.campaign_id == Campaign.id, ~live_tag_condition(agent_id, CampaignTag.tag_id, now))
+            .scalar_subquery()
+        )
+        holds = exists().where(Claim.agent_id == agent_id, Claim.is_active, Claim.shift_id == Shift.id)
+        overlaps = exists().where(Claim.agent_id == agent_id, Claim.is_active, Claim.starts_at < Shift.ends_at,
+                                  Claim.ends_at > Shift.starts_at)
+        ahead, mine = aliased(WaitlistEntry), aliased(WaitlistEntry)
+        position = (
+            select(func.count(ahead.id))
+            .where(ahead.shift_id == Shift.id, ahead.status == WaitlistStatus.WAITING,
+                   exists().where(mine.shift_id == Shift.id, mine.agent_id == agent_id,
+                                  mine.status == WaitlistStatus.WAITING,
+                                  or_(ahead.created_at < mine.created_at,
+                                      and_(ahead.created_at == mine.created_at, ahead.id <= mine.id))))
+            .scalar_subquery()
+        )
+        _CLAIM_FACTS.append(
+            select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.seats, Shift.seats_taken, Shift.status,
+                   Campaign.id, Campaign.name, Organisation.name, Campaign.status, Campaign.min_tier,
+                   missing.label("missing"), holds.label("holds"), overlaps.label("overlaps"),
+                   position.label("position"))
+            .join(Campaign, Campaign.id == Shift.campaign_id)
+            .join(Organisation, Organisation.id == Campaign.organisation_id)
+            .where(Shift.id == bindparam("shift_id"))
+        )
+    return _CLAIM_FACTS[0]
+
+
+def claim_facts(session: Session, *, agent_id: int, shift_id: int, now: datetime) -> ClaimFacts | None:
+    """Everything needed to explain a refused claim, in one query and without ORM objects; None: no such shift."""
+    row = session.connection().execute(_claim_facts_statement(),
+                          {"agent_id": agent_id, "shift_id": shift_id, "now": now}).first()
+    if row is None:
+        return None
+    return ClaimFacts(*row[:11], missing_tags=tuple(sorted((row.missing or "").split())), holds_seat=bool(row.holds),
+                      overlaps=bool(row.overlaps), waitlist_position=int(row.position or 0))
+
+
 def my_claims(session: Session, agent_id: int, *, upcoming: bool, now: datetime, limit: int = 100) -> list[Claim]:
     query = select(Claim).where(Claim.agent_id == agent_id)
     if upcoming:

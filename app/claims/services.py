@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from app.campaigns.models import Campaign, CampaignStatus, Shift, ShiftStatus
 from app.campaigns.services import transition
 from app.claims.models import Claim, ClaimStatus, WaitlistEntry, WaitlistStatus
-from app.claims.policies import Blocker
-from app.claims.queries import campaign_open_to, shift_open_to, shift_standing
+from app.claims.policies import Blocker, claim_blockers
+from app.claims.queries import campaign_open_to, claim_facts, shift_open_to, shift_standing
 from app.core.db import UTCDateTime
 from app.core.errors import Conflict, NotAllowed, NotFound
 from app.core.timefmt import local_range
 from app.members.models import User
-from app.notifications.services import notify, notify_each
+from app.notifications.services import claim_confirmed, notify, notify_each
+from app.webhooks.services import campaign_seat_filled
 
 
 class NotEligible(NotAllowed):
@@ -61,7 +62,9 @@ def _take_seat_statement(started_ok: bool):
             .where(Shift.id == bindparam("shift_id"), Shift.seats_taken < Shift.seats,
                    *shift_open_to(agent_id, now, started_ok=started_ok), eligible_campaign)
             .values(seats_taken=Shift.seats_taken + 1)
-            .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id)
+            .returning(Shift.starts_at, Shift.ends_at, Shift.campaign_id, Shift.seats_taken, Shift.seats,
+                       select(Campaign.name).where(Campaign.id == Shift.campaign_id).correlate(Shift)
+                       .scalar_subquery().label("campaign_name"))
             .execution_options(synchronize_session=False)
         )
     return _TAKE_SEAT[started_ok]
@@ -70,9 +73,10 @@ def _take_seat_statement(started_ok: bool):
 def _take_seat(session: Session, *, agent_id: int, shift_id: int, now: datetime, started_ok: bool = False):
     """The check-and-act: one UPDATE that only succeeds for an eligible agent while a seat is free.
 
-    Returns the shift's (starts_at, ends_at, campaign_id) when a seat was taken, else None.
+    Returns the shift's (starts_at, ends_at, campaign_id, seats_taken, seats, campaign_name) when a seat was taken,
+    else None.
     """
-    return session.execute(_take_seat_statement(started_ok),
+    return session.connection().execute(_take_seat_statement(started_ok),
                            {"agent_id": agent_id, "shift_id": shift_id, "now": now}).first()
 
 
@@ -84,11 +88,17 @@ def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, 
     """
     shift = _take_seat(session, agent_id=agent.id, shift_id=shift_id, now=now, started_ok=started_ok)
     if shift is None:
-        shift = session.get(Shift, shift_id)
-        if shift is None:
+        # Nothing was written. One query of plain values explains the refusal (in a storm almost every request
+        # is one); the error carries it, so the refusal page asks nothing more.
+        facts = claim_facts(session, agent_id=agent.id, shift_id=shift_id, now=now)
+        if facts is None:
             raise NotFound(_l("No such shift."))
-        standing = shift_standing(session, agent=agent, shift=shift, now=now)
-        blockers = standing["blockers"]
+        blockers = claim_blockers(
+            agent_role=agent.role, agent_status=agent.status, agent_tier=agent.tier, held_tag_codes=set(),
+            campaign_status=facts.campaign_status, min_tier=facts.min_tier, required_tag_codes=list(facts.missing_tags),
+            shift_status=facts.shift_status, starts_at=facts.starts_at, seats_left=facts.seats_left,
+            overlaps=facts.overlaps, already_holds=facts.holds_seat, now=now,
+        )
         codes = {b.code for b in blockers}
         if "already" in codes:
             error = Conflict(_l("You already hold a seat on this shift."), code="already_claimed")
@@ -96,9 +106,7 @@ def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, 
             error = Conflict(_l("This shift is full. You can join the waitlist."), code="full")
         else:
             error = NotEligible(blockers or [Blocker("full")])
-        # Nothing was written: the page that explains the refusal shows this standing instead of asking again
-        # (in a claim storm almost every request is a refusal).
-        error.standing = standing
+        error.facts = facts
         raise error
     try:
         claim_id = session.execute(
@@ -118,6 +126,11 @@ def claim_shift(session: Session, *, agent: User, shift_id: int, now: datetime, 
                WaitlistEntry.status == WaitlistStatus.WAITING)
         .values(status=WaitlistStatus.PROMOTED, decided_at=now)
     )
+    if not via_waitlist:  # a promotion sends its own notice
+        claim_confirmed(session, agent_id=agent.id, claim_id=claim_id, shift_id=shift_id, campaign=shift.campaign_name,
+                        starts_at=shift.starts_at, ends_at=shift.ends_at, now=now)
+    if shift.seats_taken >= shift.seats:  # this claim took the shift's last seat (RETURNING says so)
+        campaign_seat_filled(session, campaign_id=shift.campaign_id, now=now)
     return session.get(Claim, claim_id)
 
 

@@ -376,6 +376,9 @@ def _run_import(session: Session, call_list: CallList, *, vault: PhoneVault, sou
     session.execute(update(CallList).where(CallList.id == list_id)
                     .values(status=CallListStatus.DONE, finished_at=heartbeat())
                     .execution_options(synchronize_session=False))
+    from app.webhooks.services import call_list_imported
+
+    call_list_imported(session, call_list_id=list_id, now=heartbeat())  # webhook rows commit with the status
     session.commit()
 
 
@@ -465,7 +468,7 @@ class _RowInserter:
         if sql is None:
             mark = "?" if self.sqlite else "%s"
             one = "(" + ", ".join([mark] * len(self.COLUMNS)) + ")"
-            sql = (f"INSERT INTO contacts ({', '.join(self.COLUMNS)}) VALUES {', '.join([one] * rows)} "
+            sql = (f"INSERT INTO contacts ({', '.join(self.COLUMNS)}) VALUES {', '.join([one] * rows)} "  # nosec B608  # fixed column names and placeholders only
                    "ON CONFLICT (campaign_id, phone_hash) DO NOTHING RETURNING phone_hash")
             self._sql[rows] = sql
         return sql

@@ -16,6 +16,7 @@ from app.core.db import commit_with_retry, db
 from app.core.errors import NotFound
 from app.core.timefmt import display_tz
 from app.core.web import form_status, now, role_required, run
+from app.kb.queries import console_suggestions
 
 bp = Blueprint("contacts", __name__)
 
@@ -137,6 +138,7 @@ def _console(claim_id: int, *, outcome_form=None, inbound_form=None, revealed: s
         outcome_form=outcome_form, inbound_form=inbound_form or InboundContactForm(formdata=None),
         tally=queries.handled_this_claim(db.session, claim.id),
         recent=[] if outbound else queries.recent_inbound(db.session, claim.id), now=current,
+        kb_suggestions=console_suggestions(db.session, campaign_id=campaign.id, contact=contact),
     )
 
 

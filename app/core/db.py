@@ -110,6 +110,39 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
+# SQLSTATEs of a database that went away or is not taking connections: class 08 (connection exception),
+# 57P01-57P03 (administrator / crash shutdown, "the database system is starting up"), 53300 (too many connections).
+UNAVAILABLE_PG_CODES = {"57P01", "57P02", "57P03", "53300"}
+UNAVAILABLE_MESSAGES = ("server closed the connection unexpectedly", "connection refused", "could not connect",
+                        "connection failed", "terminating connection", "the database system is",
+                        "consuming input failed", "connection is closed", "connection is lost",
+                        "ssl connection has been closed unexpectedly")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (restarting, down, out of connections, pool exhausted).
+
+    A request that hits this is answered 503 ("busy, try again"); the pool recovers on its own (pool_pre_ping,
+    and SQLAlchemy invalidates the pool on a disconnect). Not a reason to rerun a unit of work by itself: a
+    connection lost during COMMIT leaves it unknown whether the commit happened.
+    """
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+    if code.startswith("08") or code in UNAVAILABLE_PG_CODES:
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig).lower()
+        return any(text in message for text in UNAVAILABLE_MESSAGES)
+    return False
+
+
 def commit_with_retry(session: Session, unit: Callable[[], object], attempts: int = 3):
     """Run a hot-path unit of work and commit, rerunning it after a lost race (unique index, deadlock,
     serialization failure). Domain errors roll back and propagate at once."""

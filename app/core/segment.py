@@ -18,14 +18,16 @@ _ready = threading.Lock()
 _initialised = False
 
 # Words that carry no topic: common English function words and Chinese particles, pronouns and fillers.
-STOPWORDS = frozenset("""
-a an and are as at be been but by can could did do does for from had has have he her his how i if in is it its
-just me my no not of on or our she so than that the their them then there they this to too up us was we were
-what when where which who why will with would you your yes ok okay am im dont cant also very please thanks thank
-的 了 是 在 我 你 他 她 它 们 我们 你们 他们 这 那 这个 那个 就 都 也 还 和 与 及 或 吗 呢 吧 啊 呀 哦 嗯 哈 么 什么 怎么
-一个 一下 一些 没有 有 没 不 很 太 又 再 让 被 把 给 对 从 到 为 以 而 但 可以 可能 已经 因为 所以 如果 然后 就是 还是
-我要 我想 请 您 您好 你好 谢谢 好的 好 是的 对的 一 二 三 说 要 会 能 想 去 来 上 下 里 中 个 次 等 啦 哎 喂 请问 麻烦 客户 用户
-""".split())
+STOPWORDS = frozenset(" ".join([
+    "a an and are as at be been but by can could did do does for from had has have he her his how i if in",
+    "is it its just me my no not of on or our she so than that the their them then there they this to too",
+    "up us was we were what when where which who why will with would you your yes ok okay am im dont cant",
+    "also very please thanks thank 的 了 是 在 我 你 他 她 它 们 我们 你们 他们 这 那 这个 那个 就 都 也",
+    "还 和 与 及 或 吗 呢 吧 啊 呀 哦 嗯 哈 么 什么 怎么 一个 一下 一些 没有 有 没 不 很 太 又 再 让 被",
+    "把 给 对 从 到 为 以 而 但 可以 可能 已经 因为 所以 如果 然后 就是 还是 我要 我想 请 您 您好 你好",
+    "谢谢 好的 好 是的 对的 一 二 三 说 要 会 能 想 去 来 上 下 里 中 个 次 等 啦 哎 喂 请问 麻烦 客户",
+    "用户",
+]).split())
 
 _WORD = re.compile(r"[0-9a-z\u4e00-\u9fff]", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -311,6 +311,10 @@ def _decide_payout(session: Session, payout_id: int, target: str, *, admin_id: i
     session.refresh(payout)
     audit(session, actor_id=admin_id, action=f"payout.{target}", target_type="user", target_id=payout.agent_id,
           now=now, payout=payout.id, amount=format_fen(payout.amount_fen))
+    from app.notifications.services import payout_decided
+
+    payout_decided(session, agent_id=payout.agent_id, payout_id=payout.id, amount_fen=payout.amount_fen,
+                   sent=target == PayoutStatus.APPROVED, now=now)
     return payout
 
 

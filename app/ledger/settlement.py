@@ -161,6 +161,11 @@ def settle_due_claims(session: Session, *, now: datetime, commission_bps: int, d
         })
     session.execute(insert(Settlement.__table__), rows)
     _post_batch(session, batch_id=batch_id, now=now, expected_accounts=len(touched))
+    from app.notifications.services import claims_settled
+    from app.webhooks.services import shifts_settled
+
+    claims_settled(session, paid=[(r["claim_id"], r["paid_pay_fen"]) for r in rows], now=now)  # agents: pay credited
+    shifts_settled(session, settlements=rows, batch_id=batch_id, now=now)  # clients: shift.settled per shift
     return SettleResult(len(claims), paid_total, commission_total, short)
 
 

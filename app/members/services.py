@@ -36,7 +36,7 @@ from app.members.tags import LANGUAGE_CODES
 if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
     email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
 
-PASSWORD_METHOD = "scrypt"  # Werkzeug's scrypt: memory-hard, the current recommendation
+PASSWORD_METHOD = "scrypt"  # nosec B105  # a hash method name (Werkzeug's scrypt, memory-hard), not a password
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 INVITATION_DAYS = 7

@@ -17,7 +17,7 @@ from academy.gamification import BADGES
 from app.core.db import db
 from app.core.errors import DomainError, NotFound
 from app.core.web import now, role_required, run
-from app.extensions import limiter
+from app.extensions import limiter, member_or_address
 from app.members.models import Role, User
 from app.training import current_catalogue, queries, services
 from app.training.forms import AnswerForm, ArticleForm, AskQuestionForm, RecordingForm, RejectForm
@@ -42,6 +42,11 @@ CERT_STATUS_NAMES = {
 }
 LIKERT = (1, 2, 3, 4, 5)
 POST_LIMIT = "30 per hour"
+
+
+def _quiz_limit() -> str:
+    """Quiz starts and submissions per agent (QUIZ_RATE_LIMIT): a person never needs more; a script guessing does."""
+    return current_app.config["QUIZ_RATE_LIMIT"]
 
 
 class AcademyUnavailable(DomainError):
@@ -192,6 +197,7 @@ def lesson(slug, name):
 
 @bp.route("/courses/<slug>/start", methods=["POST"])
 @role_required("agent")
+@limiter.limit(_quiz_limit, key_func=member_or_address)
 def start(slug):
     catalogue = _catalogue()
     _course(catalogue, slug)
@@ -306,6 +312,7 @@ def _flash_outcome(outcome, catalogue: Catalogue) -> None:
 
 @bp.route("/attempts/<int:attempt_id>", methods=["POST"])
 @role_required("agent")
+@limiter.limit(_quiz_limit, key_func=member_or_address)
 def submit(attempt_id):
     catalogue = _catalogue()
     # Only the answers are read: a score, a pass flag or any other field in the form is ignored.

@@ -83,9 +83,13 @@ def sweep_no_shows(session: Session, *, now: datetime, grace: timedelta, limit: 
         update(Claim)
         .where(Claim.id.in_(due.scalar_subquery()), Claim.status == ClaimStatus.CLAIMED)
         .values(status=ClaimStatus.NO_SHOW, is_active=False, ended_at=now)
-        .returning(Claim.shift_id)
+        .returning(Claim.shift_id, Claim.id)
         .execution_options(synchronize_session=False)
-    ).scalars().all()
+    ).all()
+    from app.notifications.services import no_shows_recorded
+
+    no_shows_recorded(session, claim_ids=[row.id for row in ended], now=now)
+    ended = [row.shift_id for row in ended]
     per_shift: dict[int, int] = {}
     for shift_id in ended:
         per_shift[shift_id] = per_shift.get(shift_id, 0) + 1

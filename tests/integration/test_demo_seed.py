@@ -133,3 +133,17 @@ def test_a_demo_looking_address_in_other_case_is_refused_in_production_too(seede
     web = english(make_browser())
     response = assert_page(web.post("/login", {"email": " ADMIN@Demo.Local ", "password": DEMO_PASSWORD}), 400)
     assert "Demo accounts are disabled" in text_of(response)
+
+
+def test_the_double_11_peak_has_a_live_dashboard(seeded, make_browser):
+    from app.insight.metrics import campaign_metrics
+
+    peak = seeded.scalar(select(Campaign).where(Campaign.name.contains("双11")))
+    m = campaign_metrics(seeded, campaign_id=peak.id, now=clock.now())
+    assert m["contacts_handled"] > 0 and m["csat"] is not None and m["surveys_answered"] > 0
+    assert m["fill_rate"] and m["fill_rate"] > 0 and m["settled_fen"] > 0 and not m["is_final"]
+    assert any(d["contacts"] for d in m["days"])
+    client = english(make_browser())
+    client.login("client@demo.local", DEMO_PASSWORD)
+    assert "CSAT" in text_of(assert_page(client.get(f"/client/campaigns/{peak.id}/dashboard")))
+    assert "退款" in text_of(assert_page(client.get(f"/client/campaigns/{peak.id}/voice?period=7")))

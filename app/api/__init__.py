@@ -1,0 +1,1 @@
+"""The public REST API under /api/v1: organisation tokens, JSON errors, idempotent POSTs, OpenAPI."""

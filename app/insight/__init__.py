@@ -1,0 +1,1 @@
+"""Insight: campaign and platform dashboards, exports, and the voice of the customer."""
