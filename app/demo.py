@@ -223,8 +223,23 @@ def seed(session: Session, *, agents: int = 200, now: datetime, rng_seed: int = 
     seed_outbound(session, campaign=wake, client=shop, star=star, now=now, rng=random.Random(rng_seed + 1),  # nosec B311  # demo data
                   vault=vault, upload_dir=upload_dir)
     seed_kb(session, admin=admin, client=shop, peak=peak, wake=wake, now=now)
+    # The live Double-11 walk-through: an inbound seat whose check-in opens right after seeding (last, so the
+    # random stream of everything above stays the same).
+    peaker = make_agent("peak@demo.local", "赵小峰", "杭州", ("lang.mandarin",))
+    certify(peaker, ["industry.ecommerce", "skill.inbound_support", "skill.after_sales"], Tier.CERTIFIED)
+    seed_live_peak(session, campaign=peak, agent=peaker, now=now)
     session.commit()
     return True
+
+
+def seed_live_peak(session: Session, *, campaign, agent: User, now: datetime) -> None:
+    """A Double-11 shift starting ~10 minutes after seeding, with one seat taken by `agent` through the board's
+    service: the inbound console (and its knowledge-base assistant) can be tried at once."""
+    pattern = workable_shift_pattern(now, seats=6)
+    campaigns.generate_shifts(session, campaign, pattern, tz=display_tz(), now=now)
+    starts_at = datetime.combine(pattern.first_day, pattern.day_start, display_tz())
+    shift = session.scalar(select(Shift).where(Shift.campaign_id == campaign.id, Shift.starts_at == starts_at))
+    claims.claim_shift(session, agent=agent, shift_id=shift.id, now=now)
 
 
 def workable_shift_pattern(now: datetime, *, seats: int = 4) -> campaigns.ShiftPattern:

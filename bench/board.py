@@ -361,7 +361,9 @@ def main(argv: list[str]) -> dict:
         ensure_database(url)
         url = driver_url(url)
     figures: dict = {"size": size_name, "database": "postgresql" if postgres else "sqlite",
-                     "machine_cores": os.cpu_count(), "page_size": None}
+                     "machine_cores": os.cpu_count(), "page_size": None,
+                     # The machine is shared: page times depend on what else runs (statement counts do not).
+                     "load_average_at_start": round(os.getloadavg()[0], 2)}
     app = None
     try:
         log(f"building the schema by the migrations on {url}")

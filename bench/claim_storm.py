@@ -18,7 +18,8 @@ that needs a tag, 500 shifts × 4 seats whose neighbours overlap in time and 10,
 Each agent wants 3 shifts drawn with a skewed (Zipf) popularity; 2 % of agents double-tap one claim.
 After each phase the database is checked: no shift over capacity, seats_taken = active claims, one
 seat per agent per shift, no overlapping seats per agent, only eligible holders, one committed claim
-per success answer; and every refused request must have been a 409 (anything else fails the run).
+per success answer; and every refused request must have been a 409 (anything else fails the run — a 429
+from the per-agent claim rate limit too: each agent makes 3-4 requests, far under CLAIM_RATE_LIMIT).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.api.models import ApiToken, IdempotencyKey, TokenScope
 from app.core.errors import Conflict, DomainError, Invalid, NotFound
@@ -98,6 +98,7 @@ def revoke_token(session: Session, *, user: User, token_id: int, now: datetime) 
 
 def tokens_of(session: Session, organisation_id: int) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.organisation_id == organisation_id)
+                                .options(joinedload(ApiToken.created_by))  # the page shows each creator's name
                                 .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
                                 .limit(MAX_TOKENS_PER_ORGANISATION * 4)))
 

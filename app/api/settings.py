@@ -1,14 +1,16 @@
 """The client's settings page for API tokens: create (the secret is shown once), list, revoke."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.api import services
 from app.api.forms import CreateTokenForm, RevokeTokenForm
 from app.core.db import db
+from app.core.errors import Invalid
 from app.core.timefmt import display_tz
 from app.core.web import form_status, now, role_required, run
 
@@ -19,6 +21,8 @@ def _expiry(day) -> datetime | None:
     """A date means "valid through that day" in the display time zone."""
     if day is None:
         return None
+    if day >= date.max:  # the day after would not exist (an OverflowError, a 500); far beyond any allowed expiry
+        raise Invalid(_l("A token can be valid for at most a year."), field="expires_on")
     return datetime.combine(day + timedelta(days=1), time(0), display_tz())
 
 

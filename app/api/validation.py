@@ -114,24 +114,27 @@ def _value(value, rule: Field, where: str, errors: _Errors):
     if kind in ("date", "time", "datetime"):
         return _temporal(value, kind, where, errors)
     if kind == "string_list":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.add(where, _l("Must be a list of strings."))
-            return None
-        if rule.max_items is not None and len(value) > rule.max_items:
-            errors.add(where, _l("At most %(n)d items.", n=rule.max_items))
+        if not _list(value, rule, where, errors, strings=True):
             return None
         return list(value)
     if kind == "object":
         return _object(value, rule.fields, where, errors)
     if kind == "object_list":
-        if not isinstance(value, list):
-            errors.add(where, _l("Must be a list."))
-            return None
-        if rule.max_items is not None and len(value) > rule.max_items:
-            errors.add(where, _l("At most %(n)d items.", n=rule.max_items))
+        if not _list(value, rule, where, errors, strings=False):
             return None
         return [_object(item, rule.fields, f"{where}[{i}]", errors) for i, item in enumerate(value)]
     raise AssertionError(kind)
+
+
+def _list(value, rule: Field, where: str, errors: _Errors, *, strings: bool) -> bool:
+    """A JSON list (of strings only, when `strings`) of at most `rule.max_items`; else the error is added."""
+    if not isinstance(value, list) or (strings and not all(isinstance(v, str) for v in value)):
+        errors.add(where, _l("Must be a list of strings.") if strings else _l("Must be a list."))
+        return False
+    if rule.max_items is not None and len(value) > rule.max_items:
+        errors.add(where, _l("At most %(n)d items.", n=rule.max_items))
+        return False
+    return True
 
 
 def _temporal(value, kind: str, where: str, errors: _Errors):

@@ -1,11 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.contacts.labels import CATEGORY_NAMES, CHANNEL_NAMES, OUTCOME_NAMES, RESOLUTION_NAMES
-from app.contacts.services import MAX_DURATION_SECONDS, MAX_NOTES_CHARS
+from app.contacts.services import MAX_CUSTOMER_REF_CHARS, MAX_DURATION_SECONDS, MAX_NOTES_CHARS
 
 NUMBER = _l("Enter a whole number.")
 
@@ -62,6 +70,18 @@ class InboundContactForm(FlaskForm):
                            validators=[InputRequired(message=_l("Choose a category."))])
     resolution = RadioField(_l("Result"), choices=_choices(RESOLUTION_NAMES), default="resolved",
                             validators=[InputRequired(message=_l("Choose resolved or escalated."))])
+    customer_ref_kind = RadioField(_l("Customer reference (optional)"), default="phone", validators=[Optional()])
+    customer_ref = StringField(
+        _l("Phone or order/account number"),
+        validators=[Optional(), Length(max=MAX_CUSTOMER_REF_CHARS, message=_l(
+            "The customer reference is too long (at most %(n)d characters).", n=MAX_CUSTOMER_REF_CHARS))],
+        render_kw={"autocomplete": "off", "maxlength": MAX_CUSTOMER_REF_CHARS, "spellcheck": "false"},
+    )
     duration_seconds = _duration()
     notes = _notes()
     transcript = _transcript()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_ref_kind.choices = [SelectChoice("phone", _l("Phone number")),
+                                          SelectChoice("reference", _l("Order or account number"))]

@@ -216,6 +216,9 @@ class InboundContact(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # The call's transcript when the phone system provides one (pasted by the agent); QA reads it too.
     transcript: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Optional customer reference (phone or order/account number) as a keyed HMAC of its normalised form, never
+    # the value itself: it only tells repeat contacts of the same customer apart (first-contact resolution).
+    customer_ref_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
@@ -227,6 +230,8 @@ class InboundContact(db.Model):
         CheckConstraint("duration_seconds BETWEEN 0 AND 86400", name="duration_range"),
         Index("ix_inbound_contacts_claim_id", "claim_id"),
         Index("ix_inbound_contacts_campaign_id_created_at", "campaign_id", "created_at"),
+        Index("ix_inbound_contacts_campaign_id_customer_ref_hash_created_at", "campaign_id", "customer_ref_hash",
+              "created_at"),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -797,11 +798,60 @@ class InboundInput:
     duration_seconds: int
     notes: str = ""
     transcript: str = ""
+    customer_ref: str = ""  # optional: the customer's phone or the client's order/account number
+    customer_ref_kind: str = "phone"  # CUSTOMER_REF_KINDS
+
+
+CUSTOMER_REF_KINDS = ("phone", "reference")
+MAX_CUSTOMER_REF_CHARS = 64
+# Order and account numbers: letters, digits and the separators shops print in them (or an e-mail address).
+_REFERENCE = re.compile(r"^[\w\-./#:@]+$")
+_REFERENCE_SPACES = re.compile(r"\s+")
+PHONE_REASONS = {
+    phones.EMPTY: _l("Enter the customer's phone number or leave the reference empty."),
+    phones.SCIENTIFIC: _l("This looks like a number Excel shortened (1.38E+10): type the full phone number."),
+    phones.LETTERS: _l("A phone number has no letters. For an order or account number choose that kind."),
+    phones.TOO_SHORT: _l("This phone number is too short."),
+    phones.TOO_LONG: _l("This phone number is too long."),
+    phones.INVALID: _l("This is not a valid phone number."),
+}
+
+
+def customer_ref_digest(vault: PhoneVault, kind: str, raw: str) -> bytes | None:
+    """The keyed hash of a customer reference, or None when none was given; Invalid if it cannot be one.
+
+    Phones are normalised to E.164 (the call-list rules, so 138-0013-8000 and +86 13800138000 match) and
+    hashed exactly as the call lists hash them; order/account numbers are cleaned (full-width to ASCII,
+    invisible characters and spaces removed) and upper-cased, and hashed with a "ref:" prefix so they can
+    never equal a phone's hash (E.164 starts with "+"). Only the hash is kept: it cannot be turned back
+    into the reference, and nothing shows whether a reference was seen before.
+    """
+    text = phones.clean(raw or "")
+    if not text:
+        return None
+    if kind not in CUSTOMER_REF_KINDS:
+        raise Invalid(_l("Choose what the customer reference is."), field="customer_ref_kind")
+    if len(text) > MAX_CUSTOMER_REF_CHARS:
+        raise Invalid(_l("The customer reference is too long (at most %(n)d characters).",
+                         n=MAX_CUSTOMER_REF_CHARS), field="customer_ref")
+    if kind == "phone":
+        parsed = phones.normalise(text)
+        if parsed.e164 is None:
+            raise Invalid(PHONE_REASONS.get(parsed.reason, PHONE_REASONS[phones.INVALID]), field="customer_ref")
+        return vault.digest(parsed.e164)
+    reference = _REFERENCE_SPACES.sub("", text).upper()
+    if not _REFERENCE.match(reference):
+        raise Invalid(_l("An order or account number has only letters, digits and - _ . / # : @"),
+                      field="customer_ref")
+    return vault.digest("ref:" + reference)
 
 
 def log_inbound_contact(session: Session, *, agent_id: int, claim_id: int, data: InboundInput,
-                        now: datetime) -> InboundContact:
-    """An inbound conversation the agent handled during their checked-in shift."""
+                        now: datetime, vault: PhoneVault | None = None) -> InboundContact:
+    """An inbound conversation the agent handled during their checked-in shift.
+
+    With a customer reference (`data.customer_ref`) the `vault` hashes it; only the hash is stored.
+    """
     campaign = console_state(session, agent_id=agent_id, claim_id=claim_id, now=now)
     if campaign.kind in OUTBOUND_KINDS:
         raise Conflict(_l("This is an outbound campaign: take contacts from the call list."), code="outbound")
@@ -812,10 +862,16 @@ def log_inbound_contact(session: Session, *, agent_id: int, claim_id: int, data:
     if data.resolution not in {r.value for r in Resolution}:
         raise Invalid(_l("Choose resolved or escalated."), field="resolution")
     notes = _check_duration_and_notes(data.duration_seconds, data.notes)
+    ref_hash = None
+    if (data.customer_ref or "").strip():
+        if vault is None:
+            raise ValueError("a customer reference needs the contact vault to be hashed")
+        ref_hash = customer_ref_digest(vault, data.customer_ref_kind, data.customer_ref)
     logged = InboundContact(campaign_id=campaign.campaign_id, claim_id=claim_id, agent_id=agent_id,
                             channel=data.channel, category=data.category, resolution=data.resolution,
                             duration_seconds=data.duration_seconds, notes=notes,
-                            transcript=_check_transcript(data.transcript), created_at=now)
+                            transcript=_check_transcript(data.transcript), customer_ref_hash=ref_hash,
+                            created_at=now)
     session.add(logged)
     session.flush()
     return logged

@@ -202,9 +202,12 @@ def log_inbound(claim_id):
     if form.validate_on_submit():
         data = services.InboundInput(channel=form.channel.data, category=form.category.data,
                                      resolution=form.resolution.data, duration_seconds=form.duration_seconds.data,
-                                     notes=form.notes.data or "", transcript=form.transcript.data or "")
+                                     notes=form.notes.data or "", transcript=form.transcript.data or "",
+                                     customer_ref=form.customer_ref.data or "",
+                                     customer_ref_kind=form.customer_ref_kind.data or "phone")
         result, error = run(lambda: services.log_inbound_contact(db.session, agent_id=current_user.id,
-                                                                 claim_id=claim_id, data=data, now=now()), form=form)
+                                                                 claim_id=claim_id, data=data, now=now(),
+                                                                 vault=current_vault()), form=form)
         if error is None:
             flash(_("Contact logged."), "success")
             return redirect(url_for("contacts.console", claim_id=claim_id))

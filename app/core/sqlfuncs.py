@@ -1,16 +1,32 @@
 """Small SQL expressions that differ between SQLite and PostgreSQL, compiled per dialect.
 
-They let set-based statements (sweeps, settlement) do time arithmetic in the database on both
-backends instead of loading rows into Python.
+They let set-based statements (sweeps, settlement, dashboards) do time arithmetic in the database on
+both backends instead of loading rows into Python. Each is a FunctionElement with one SQL template per
+dialect (`_compile_as`): `{args}` is the compiled argument list, `{0}`, `{1}` … the single arguments.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Integer
+from datetime import UTC, datetime
+
+from sqlalchemy import Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.core.db import UTCDateTime
+
+
+def _compile_as(cls: type[FunctionElement], **templates: str) -> type[FunctionElement]:
+    """Register the SQL of `cls` for each dialect (keyword = dialect name, value = template)."""
+    for dialect, template in templates.items():
+        def compile_(element, compiler, _template=template, **kw):
+            # Each argument is compiled once (twice would register its bound parameters twice).
+            if "{args}" in _template:
+                return _template.format(args=compiler.process(element.clauses, **kw))
+            return _template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+
+        compiles(cls, dialect)(compile_)
+    return cls
 
 
 class whole_minutes(FunctionElement):
@@ -25,18 +41,9 @@ class whole_minutes(FunctionElement):
     name = "whole_minutes"
 
 
-@compiles(whole_minutes, "sqlite")
-def _whole_minutes_sqlite(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return (f"(CAST(ROUND((julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
-            f" * 86400) AS INTEGER) / 60)")
-
-
-@compiles(whole_minutes, "postgresql")
-def _whole_minutes_pg(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return (f"(CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})))"
-            f" AS INTEGER) / 60)")
+_compile_as(whole_minutes,
+            sqlite="(CAST(ROUND((julianday({1}) - julianday({0})) * 86400) AS INTEGER) / 60)",
+            postgresql="(CAST(ROUND(EXTRACT(EPOCH FROM ({1} - {0}))) AS INTEGER) / 60)")
 
 
 class later_of(FunctionElement):
@@ -47,14 +54,7 @@ class later_of(FunctionElement):
     name = "later_of"
 
 
-@compiles(later_of, "sqlite")
-def _later_sqlite(element, compiler, **kw):
-    return f"MAX({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(later_of, "postgresql")
-def _later_pg(element, compiler, **kw):
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+_compile_as(later_of, sqlite="MAX({args})", postgresql="GREATEST({args})")
 
 
 class earlier_of(FunctionElement):
@@ -65,11 +65,41 @@ class earlier_of(FunctionElement):
     name = "earlier_of"
 
 
-@compiles(earlier_of, "sqlite")
-def _earlier_sqlite(element, compiler, **kw):
-    return f"MIN({compiler.process(element.clauses, **kw)})"
+_compile_as(earlier_of, sqlite="MIN({args})", postgresql="LEAST({args})")
 
 
-@compiles(earlier_of, "postgresql")
-def _earlier_pg(element, compiler, **kw):
-    return f"LEAST({compiler.process(element.clauses, **kw)})"
+class utc_hour(FunctionElement):
+    """The UTC hour a timestamp falls in, as text 'YYYY-MM-DD HH' (the same on both databases).
+
+    Grouping by UTC hour keeps the number of buckets small and lets Python map each hour to the local
+    day (Asia/Shanghai is a whole number of hours from UTC).
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "utc_hour"
+
+
+_compile_as(utc_hour, sqlite="strftime('%Y-%m-%d %H', {0})",
+            postgresql="to_char(({0}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')")
+
+
+def parse_hour(text: str) -> datetime:
+    """'2026-11-11 14' -> 2026-11-11 14:00 UTC (the text of utc_hour)."""
+    return datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
+
+
+class plus_days(FunctionElement):
+    """A UTC timestamp column plus a whole number of days, comparable with the column on both databases.
+
+    SQLite keeps naive UTC text with microseconds ('2026-11-01 02:00:00.000000'); strftime's %f keeps
+    milliseconds, so the last three digits are padded to compare as text with the stored values.
+    """
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_days"
+
+
+_compile_as(plus_days, sqlite="(strftime('%Y-%m-%d %H:%M:%f', {0}, '+' || {1} || ' days') || '999')",
+            postgresql="(({0}) + make_interval(days => {1}))")

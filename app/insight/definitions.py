@@ -55,8 +55,14 @@ SECTIONS: tuple[Section, ...] = (
         Metric("aht_seconds", _l("Average handle time"),
                _l("Talk + hold + after-contact work, as logged ÷ contacts handled."), "seconds"),
         Metric("first_contact_resolution", _l("First-contact resolution (inbound)"),
-               _l("Inbound conversations resolved without escalation ÷ inbound conversations."),
-               "ratio", "inbound_resolved", "inbound_contacts", "inbound"),
+               _l("Inbound conversations resolved without escalation and without the same customer contacting "
+                  "the campaign again within 7 days ÷ inbound conversations. Conversations logged without a "
+                  "customer reference count on their result alone."),
+               "ratio", "inbound_first_contact_resolved", "inbound_contacts", "inbound"),
+        Metric("repeat_contact_rate", _l("Repeat contacts (inbound)"),
+               _l("Inbound conversations the same customer (same phone or order/account number) followed with "
+                  "another one within 7 days ÷ inbound conversations."),
+               "ratio", "inbound_repeat_contacts", "inbound_contacts", "inbound"),
         Metric("complaint_rate", _l("Complaint rate"),
                _l("Contacts in the complaint category ÷ contacts handled."), "ratio", "complaints",
                "contacts_handled"),

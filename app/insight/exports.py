@@ -10,25 +10,40 @@ import csv
 import io
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.contacts.csvfile import defuse
 from app.insight.definitions import ALL_METRICS, shown
 
-# Counts and money behind the ratios, exported after the headline metrics.
-EXTRA_KEYS = ("shifts", "seats_offered", "seats_claimed", "claims_due", "claims_showed_up", "no_shows",
-              "late_cancellations", "worked_minutes", "outbound_attempts", "outbound_contacts_attempted",
-              "outbound_contacts_reached", "outbound_contacts_succeeded", "inbound_contacts", "inbound_resolved",
-              "handle_seconds", "complaints", "surveys_sent", "surveys_answered", "csat_satisfied",
-              "qa_inspected", "qa_flags_open", "qa_flags_dismissed", "qa_contacts_flagged", "budget_fen",
-              "escrowed_fen", "settled_pay_fen", "settled_commission_fen", "committed_fen", "refunded_fen",
-              "escrow_held_fen", "settled_contacts", "settled_successes")
+# Counts and money behind the ratios, exported after the headline metrics (key, label).
+EXTRA = (
+    ("shifts", _l("Shifts")), ("seats_offered", _l("Seats offered")), ("seats_claimed", _l("Seats claimed")),
+    ("claims_due", _l("Claims due")), ("claims_showed_up", _l("Claims checked in on time")),
+    ("no_shows", _l("No-shows")), ("late_cancellations", _l("Late cancellations")),
+    ("worked_minutes", _l("Minutes worked")), ("outbound_attempts", _l("Outbound attempts")),
+    ("outbound_contacts_attempted", _l("Customers attempted")), ("outbound_contacts_reached", _l("Customers reached")),
+    ("outbound_contacts_succeeded", _l("Customers with a success")), ("inbound_contacts", _l("Inbound contacts")),
+    ("inbound_resolved", _l("Inbound contacts resolved")),
+    ("inbound_first_contact_resolved", _l("Inbound contacts resolved at first contact")),
+    ("inbound_repeat_contacts", _l("Inbound repeat contacts")), ("handle_seconds", _l("Handle time (seconds)")),
+    ("complaints", _l("Complaints")), ("surveys_sent", _l("Surveys sent")),
+    ("surveys_answered", _l("Surveys answered")), ("csat_satisfied", _l("Surveys rated 4 or 5")),
+    ("qa_inspected", _l("Contacts inspected")), ("qa_flags_open", _l("QA flags open")),
+    ("qa_flags_dismissed", _l("QA flags dismissed")), ("qa_contacts_flagged", _l("Contacts flagged")),
+    ("budget_fen", _l("Budget (fen)")), ("escrowed_fen", _l("Escrowed (fen)")),
+    ("settled_pay_fen", _l("Agent pay settled (fen)")), ("settled_commission_fen", _l("Commission settled (fen)")),
+    ("committed_fen", _l("Committed to held seats (fen)")), ("refunded_fen", _l("Refunded (fen)")),
+    ("escrow_held_fen", _l("Still in escrow (fen)")), ("settled_contacts", _l("Contacts paid")),
+    ("settled_successes", _l("Successes paid")),
+)
 
 AGENT_KEYS = ("name", "shifts", "worked_minutes", "contacts", "successes", "aht_seconds", "surveys_answered", "csat",
               "flags_confirmed", "pay_fen")
-DAY_KEYS = ("date", "seats_offered", "seats_claimed", "fill_rate", "claims_due", "no_shows", "no_show_rate",
-            "contacts")
+DAY_COLUMNS = (("date", _l("Date")), ("seats_offered", _l("Seats offered")), ("seats_claimed", _l("Seats claimed")),
+               ("fill_rate", _l("Fill rate")), ("claims_due", _l("Claims due")), ("no_shows", _l("No-shows")),
+               ("no_show_rate", _l("No-show rate")), ("contacts", _l("Contacts")))
 
 
 def _cell(value):
@@ -43,8 +58,8 @@ def metric_rows(m: dict) -> list[list]:
     for metric in ALL_METRICS:
         rows.append([metric.key, str(metric.label), m[metric.key], shown(m[metric.key], metric.kind),
                      str(metric.definition)])
-    for key in EXTRA_KEYS:
-        rows.append([key, key.replace("_", " "), m[key], "", ""])
+    for key, label in EXTRA:
+        rows.append([key, str(label), m[key], "", ""])
     for score in "12345":
         rows.append([f"csat_distribution_{score}", gettext("Surveys rated %(n)s", n=score),
                      m["csat_distribution"][score], "", ""])
@@ -60,7 +75,7 @@ def agent_rows(m: dict) -> list[list]:
 
 
 def day_rows(m: dict) -> list[list]:
-    return [list(DAY_KEYS)] + [[d[k] for k in DAY_KEYS] for d in m["days"]]
+    return [[str(label) for _key, label in DAY_COLUMNS]] + [[d[key] for key, _label in DAY_COLUMNS] for d in m["days"]]
 
 
 def to_csv(m: dict) -> bytes:
@@ -75,7 +90,7 @@ def to_csv(m: dict) -> bytes:
 
 def to_xlsx(m: dict) -> bytes:
     book = Workbook()
-    sheets = (("Metrics", metric_rows(m)), ("Agents", agent_rows(m)), ("Days", day_rows(m)))
+    sheets = ((gettext("Metrics"), metric_rows(m)), (gettext("Agents"), agent_rows(m)), (gettext("Days"), day_rows(m)))
     for index, (title, rows) in enumerate(sheets):
         sheet = book.active if index == 0 else book.create_sheet()
         sheet.title = title

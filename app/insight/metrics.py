@@ -12,12 +12,12 @@ contacts or surveys): rows come back per agent, per shift, per survey score or p
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, distinct, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.campaigns.models import Campaign, CampaignStatus, Shift, ShiftStatus
 from app.claims.models import Claim, ClaimStatus
@@ -30,8 +30,8 @@ from app.contacts.models import (
     Resolution,
 )
 from app.core.errors import NotFound
+from app.core.sqlfuncs import parse_hour, plus_days, utc_hour
 from app.core.timefmt import local
-from app.insight.sqlfuncs import parse_hour, utc_hour
 from app.ledger import accounts
 from app.ledger.models import LedgerBalance, LedgerEntry, LedgerTransaction, Settlement, TransactionKind
 from app.ledger.services import committed_fen
@@ -44,6 +44,9 @@ SEAT_HOLDING = (ClaimStatus.CLAIMED, ClaimStatus.CHECKED_IN, ClaimStatus.COMPLET
 WORKED = (ClaimStatus.CHECKED_IN, ClaimStatus.COMPLETED, ClaimStatus.SETTLED)
 ENDED_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
 HOURS_SHOWN = 48  # the hourly chart covers the last two days of the campaign
+# A resolved inbound contact followed by another from the same customer within this many days was not resolved
+# at the first contact (design/metrics.md).
+REPEAT_WINDOW_DAYS = 7
 
 
 def ratio(numerator: int | float, denominator: int | float, digits: int = 4) -> float | None:
@@ -149,11 +152,17 @@ def campaign_metrics(session: Session, *, campaign_id: int, now: datetime, grace
         .where(ContactAttempt.campaign_id == cid)
     ).one()
 
-    # 3. Inbound conversations per agent.
-    inbound = inbound_resolved = complaints = inbound_seconds = 0
-    for agent_id, n, n_resolved, n_complaints, seconds in session.execute(
+    # 3. Inbound conversations per agent, with first-contact resolution: resolved, and no later contact of the
+    # same customer (same reference hash) on this campaign within REPEAT_WINDOW — a correlated NOT EXISTS on
+    # the (campaign_id, customer_ref_hash, created_at) index, inside the same grouped statement.
+    repeated = _followed_by_repeat()
+    resolved = InboundContact.resolution == Resolution.RESOLVED
+    inbound = inbound_resolved = inbound_fcr = repeats = complaints = inbound_seconds = 0
+    for agent_id, n, n_resolved, n_fcr, n_repeats, n_complaints, seconds in session.execute(
         select(InboundContact.agent_id, func.count(),
-               func.count().filter(InboundContact.resolution == Resolution.RESOLVED),
+               func.count().filter(resolved),
+               func.count().filter(resolved, ~repeated),
+               func.count().filter(repeated),
                func.count().filter(InboundContact.category == InboundCategory.COMPLAINT),
                func.coalesce(func.sum(InboundContact.duration_seconds), 0))
         .where(InboundContact.campaign_id == cid).group_by(InboundContact.agent_id)
@@ -163,6 +172,8 @@ def campaign_metrics(session: Session, *, campaign_id: int, now: datetime, grace
         row["handle_seconds"] += int(seconds)
         inbound += n
         inbound_resolved += n_resolved
+        inbound_fcr += n_fcr
+        repeats += n_repeats
         complaints += n_complaints
         inbound_seconds += int(seconds)
     contacts_handled = attempts + inbound
@@ -270,7 +281,19 @@ def campaign_metrics(session: Session, *, campaign_id: int, now: datetime, grace
     agent_list.sort(key=lambda a: (-a["contacts"], -a["shifts"], a["name"], a["agent_id"]))
 
     hour_floor = (now - timedelta(hours=HOURS_SHOWN - 1)).replace(minute=0, second=0, microsecond=0)
-    hours = [{"hour": local(h).isoformat(), "contacts": n} for h, n in sorted(hourly.items()) if h >= hour_floor]
+    hours = []
+    shown = [h for h in hourly if h >= hour_floor]
+    if shown:  # every hour from the first contact in the window to the last, quiet hours as zero bars
+        hour, last = min(shown), max(shown)
+        while hour <= last:
+            hours.append({"hour": local(hour).isoformat(), "contacts": hourly.get(hour, 0)})
+            hour += timedelta(hours=1)
+    if days:  # every calendar day between the first and the last, so a quiet day shows as a gap in the chart
+        first, last_day = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+        for offset in range((last_day - first).days):
+            key = (first + timedelta(days=offset)).isoformat()
+            if key not in days:
+                days[key] = days.default_factory()
     day_list = []
     for day in sorted(days):
         d = days[day]
@@ -306,7 +329,10 @@ def campaign_metrics(session: Session, *, campaign_id: int, now: datetime, grace
         "success_rate": ratio(contacts_success, contacts_reached),
         "inbound_contacts": inbound,
         "inbound_resolved": inbound_resolved,
-        "first_contact_resolution": ratio(inbound_resolved, inbound),
+        "inbound_first_contact_resolved": inbound_fcr,
+        "inbound_repeat_contacts": repeats,
+        "first_contact_resolution": ratio(inbound_fcr, inbound),
+        "repeat_contact_rate": ratio(repeats, inbound),
         "handle_seconds": handle_seconds,
         "aht_seconds": ratio(handle_seconds, contacts_handled, 1),
         "complaints": complaints,
@@ -344,6 +370,25 @@ def campaign_metrics(session: Session, *, campaign_id: int, now: datetime, grace
         "days": day_list,
         "hours": hours,
     }
+
+
+def _followed_by_repeat():
+    """True for an inbound contact with a customer reference that another inbound contact of the same campaign
+    and the same reference follows within REPEAT_WINDOW_DAYS (later, or at the same time with a higher id).
+
+    The number of such contacts equals the number of contacts that came back within the window after an
+    earlier one (per customer, each consecutive pair less than the window apart counts once on each side).
+    """
+    later = aliased(InboundContact, name="later_contact")
+    return exists(
+        select(later.id).where(
+            later.campaign_id == InboundContact.campaign_id,
+            later.customer_ref_hash == InboundContact.customer_ref_hash,
+            later.created_at >= InboundContact.created_at,
+            later.created_at <= plus_days(InboundContact.created_at, literal_column(str(REPEAT_WINDOW_DAYS))),
+            or_(later.created_at > InboundContact.created_at, later.id > InboundContact.id),
+        ).correlate(InboundContact)
+    )
 
 
 def _agent_row() -> dict:

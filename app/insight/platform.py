@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus, Shift, ShiftStatus
 from app.claims.models import Claim, ClaimStatus
+from app.core.sqlfuncs import parse_hour, utc_hour
 from app.core.timefmt import display_tz, local
 from app.insight.metrics import SEAT_HOLDING, WORKED, ratio
-from app.insight.sqlfuncs import parse_hour, utc_hour
 from app.ledger.queries import totals_by_group
 from app.members.models import AgentTag, Role, Status, Tag, User
 from app.training.models import Certification, CertificationStatus

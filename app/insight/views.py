@@ -78,7 +78,7 @@ def _campaign_charts(m: dict) -> dict:
             {"label": gettext("Contacts handled"), "data": [d["contacts"] for d in days], "color": "#e8483b"},
             {"label": gettext("No-shows"), "data": [d["no_shows"] for d in days], "color": "#b7791f"},
         ]},
-        "contacts_hourly": {"type": "bar", "labels": [h["hour"][5:13].replace("T", " ") + "h" for h in m["hours"]],
+        "contacts_hourly": {"type": "bar", "labels": [h["hour"][5:16].replace("T", " ") for h in m["hours"]],
                             "datasets": [{"label": gettext("Contacts handled"),
                                           "data": [h["contacts"] for h in m["hours"]], "color": "#e8483b"}]},
         "csat": {"type": "bar", "labels": ["1", "2", "3", "4", "5"], "datasets": [

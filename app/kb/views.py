@@ -54,6 +54,36 @@ def campaign_articles(campaign_id):
 @role_required("client")
 def new_campaign_article(campaign_id):
     campaign = get_campaign_for_org(db.session, campaign_id, current_user.organisation_id)
+    return _new(campaign, action=url_for("kb.new_campaign_article", campaign_id=campaign.id),
+                back=url_for("kb.campaign_articles", campaign_id=campaign.id), shown="kb.client_article")
+
+
+@bp.route("/client/kb/<int:article_id>")
+@role_required("client")
+def client_article(article_id):
+    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
+    return _show(article, back=url_for("kb.campaign_articles", campaign_id=article.campaign_id),
+                 edit="kb.edit_article", archive="kb.archive_article")
+
+
+@bp.route("/client/kb/<int:article_id>/edit", methods=["GET", "POST"])
+@role_required("client")
+def edit_article(article_id):
+    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
+    return _edit(article, shown="kb.client_article")
+
+
+@bp.route("/client/kb/<int:article_id>/archive", methods=["POST"])
+@role_required("client")
+def archive_article(article_id):
+    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
+    return _archive(article, back=url_for("kb.campaign_articles", campaign_id=article.campaign_id))
+
+
+# The bodies shared by the clients' (campaign) and the admins' (platform) pages; the routes check who may see what.
+
+def _new(campaign, *, action: str, back: str, shown: str):
+    """Write a new article (campaign None: a platform article), then show it at the `shown` endpoint."""
     form = ArticleForm()
     error = None
     if form.validate_on_submit():
@@ -61,41 +91,18 @@ def new_campaign_article(campaign_id):
                                                              data=_input(form), now=now()), form=form)
         if error is None:
             flash(_("Article saved."), "success")
-            return redirect(url_for("kb.client_article", article_id=article.id))
-    return render_template("kb/edit.html", form=form, campaign=campaign, article=None,
-                           action=url_for("kb.new_campaign_article", campaign_id=campaign.id),
-                           back=url_for("kb.campaign_articles", campaign_id=campaign.id)), form_status(error)
+            return redirect(url_for(shown, article_id=article.id))
+    return render_template("kb/edit.html", form=form, campaign=campaign, article=None, action=action,
+                           back=back), form_status(error)
 
 
-@bp.route("/client/kb/<int:article_id>")
-@role_required("client")
-def client_article(article_id):
-    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
-    return render_template("kb/article.html", article=article, html=_markdown(article.body_markdown),
-                           back=url_for("kb.campaign_articles", campaign_id=article.campaign_id),
-                           edit=url_for("kb.edit_article", article_id=article.id),
-                           archive=url_for("kb.archive_article", article_id=article.id))
+def _show(article, *, back: str, edit: str, archive: str):
+    return render_template("kb/article.html", article=article, html=_markdown(article.body_markdown), back=back,
+                           edit=url_for(edit, article_id=article.id), archive=url_for(archive, article_id=article.id))
 
 
-@bp.route("/client/kb/<int:article_id>/edit", methods=["GET", "POST"])
-@role_required("client")
-def edit_article(article_id):
-    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
-    return _edit(article, back=url_for("kb.client_article", article_id=article.id),
-                 done=lambda: url_for("kb.client_article", article_id=article.id))
-
-
-@bp.route("/client/kb/<int:article_id>/archive", methods=["POST"])
-@role_required("client")
-def archive_article(article_id):
-    article = services.get_article_for_org(db.session, article_id, current_user.organisation_id)
-    campaign_id = article.campaign_id
-    run(lambda: services.archive_article(db.session, article=article, editor=current_user, now=now()))
-    flash(_("Article archived: agents no longer see it."), "success")
-    return redirect(url_for("kb.campaign_articles", campaign_id=campaign_id))
-
-
-def _edit(article, *, back: str, done):
+def _edit(article, *, shown: str):
+    """Change an article, then show it at the `shown` endpoint."""
     form = ArticleForm(obj=None if request.method == "POST" else article)
     if request.method == "GET":
         form.body.data = article.body_markdown
@@ -106,9 +113,15 @@ def _edit(article, *, back: str, done):
                                                             data=_input(form), now=now()), form=form)
         if error is None:
             flash(_("Article saved."), "success")
-            return redirect(done())
+            return redirect(url_for(shown, article_id=article.id))
     return render_template("kb/edit.html", form=form, campaign=article.campaign, article=article,
-                           action=request.path, back=back), form_status(error)
+                           action=request.path, back=url_for(shown, article_id=article.id)), form_status(error)
+
+
+def _archive(article, *, back: str):
+    run(lambda: services.archive_article(db.session, article=article, editor=current_user, now=now()))
+    flash(_("Article archived: agents no longer see it."), "success")
+    return redirect(back)
 
 
 # --- admins: platform-wide articles -----------------------------------------------------------------
@@ -125,42 +138,26 @@ def admin_articles():
 @bp.route("/admin/kb/new", methods=["GET", "POST"])
 @role_required("admin")
 def admin_new():
-    form = ArticleForm()
-    error = None
-    if form.validate_on_submit():
-        article, error = run(lambda: services.create_article(db.session, author=current_user, campaign=None,
-                                                             data=_input(form), now=now()), form=form)
-        if error is None:
-            flash(_("Article saved."), "success")
-            return redirect(url_for("kb.admin_article", article_id=article.id))
-    return render_template("kb/edit.html", form=form, campaign=None, article=None, action=url_for("kb.admin_new"),
-                           back=url_for("kb.admin_articles")), form_status(error)
+    return _new(None, action=url_for("kb.admin_new"), back=url_for("kb.admin_articles"), shown="kb.admin_article")
 
 
 @bp.route("/admin/kb/<int:article_id>")
 @role_required("admin")
 def admin_article(article_id):
     article = services.get_platform_article(db.session, article_id)
-    return render_template("kb/article.html", article=article, html=_markdown(article.body_markdown),
-                           back=url_for("kb.admin_articles"), edit=url_for("kb.admin_edit", article_id=article.id),
-                           archive=url_for("kb.admin_archive", article_id=article.id))
+    return _show(article, back=url_for("kb.admin_articles"), edit="kb.admin_edit", archive="kb.admin_archive")
 
 
 @bp.route("/admin/kb/<int:article_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def admin_edit(article_id):
-    article = services.get_platform_article(db.session, article_id)
-    return _edit(article, back=url_for("kb.admin_article", article_id=article.id),
-                 done=lambda: url_for("kb.admin_article", article_id=article.id))
+    return _edit(services.get_platform_article(db.session, article_id), shown="kb.admin_article")
 
 
 @bp.route("/admin/kb/<int:article_id>/archive", methods=["POST"])
 @role_required("admin")
 def admin_archive(article_id):
-    article = services.get_platform_article(db.session, article_id)
-    run(lambda: services.archive_article(db.session, article=article, editor=current_user, now=now()))
-    flash(_("Article archived: agents no longer see it."), "success")
-    return redirect(url_for("kb.admin_articles"))
+    return _archive(services.get_platform_article(db.session, article_id), back=url_for("kb.admin_articles"))
 
 
 # --- agents -----------------------------------------------------------------------------------------

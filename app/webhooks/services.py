@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -53,7 +54,8 @@ def check_url(raw: str | None, *, allow_private: bool) -> str:
     url = (raw or "").strip()
     if not url:
         raise Invalid(_l("Enter the URL that should receive the events."), field="url")
-    if len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
+    # Spaces, control and invisible format characters (zero-width, right-to-left override) have no place in a URL.
+    if len(url) > MAX_URL or any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
         raise Invalid(_l("This URL is not valid."), field="url")
     try:
         parts = urlsplit(url)

@@ -1,5 +1,7 @@
 """The client's webhook settings: endpoints (URL, events, secret), disable/enable, delete, test, deliveries."""
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,41 +36,38 @@ def settings():
     return _page(form, form_status(error))
 
 
+def _endpoint_action(endpoint_id: int, action, message: str):
+    """One button on an endpoint of the member's organisation (another organisation's id is a 404), then back."""
+    organisation_id = current_user.organisation_id
+    services.get_endpoint_for_org(db.session, endpoint_id, organisation_id)
+    _result, error = run(lambda: action(db.session, endpoint_id=endpoint_id, organisation_id=organisation_id))
+    if error is not None:
+        raise error
+    flash(message, "success")
+    return redirect(url_for("webhooks.settings"))
+
+
 @bp.route("/<int:endpoint_id>/disable", methods=["POST"])
 @role_required("client")
 def disable(endpoint_id):
-    services.get_endpoint_for_org(db.session, endpoint_id, current_user.organisation_id)
-    run(lambda: services.set_active(db.session, endpoint_id=endpoint_id,
-                                    organisation_id=current_user.organisation_id, active=False))
-    flash(_("Endpoint disabled: no new events are sent to it."), "success")
-    return redirect(url_for("webhooks.settings"))
+    return _endpoint_action(endpoint_id, partial(services.set_active, active=False),
+                            _("Endpoint disabled: no new events are sent to it."))
 
 
 @bp.route("/<int:endpoint_id>/enable", methods=["POST"])
 @role_required("client")
 def enable(endpoint_id):
-    services.get_endpoint_for_org(db.session, endpoint_id, current_user.organisation_id)
-    run(lambda: services.set_active(db.session, endpoint_id=endpoint_id,
-                                    organisation_id=current_user.organisation_id, active=True))
-    flash(_("Endpoint enabled."), "success")
-    return redirect(url_for("webhooks.settings"))
+    return _endpoint_action(endpoint_id, partial(services.set_active, active=True), _("Endpoint enabled."))
 
 
 @bp.route("/<int:endpoint_id>/delete", methods=["POST"])
 @role_required("client")
 def delete(endpoint_id):
-    services.get_endpoint_for_org(db.session, endpoint_id, current_user.organisation_id)
-    run(lambda: services.delete_endpoint(db.session, endpoint_id=endpoint_id,
-                                         organisation_id=current_user.organisation_id))
-    flash(_("Endpoint deleted, with its delivery history."), "success")
-    return redirect(url_for("webhooks.settings"))
+    return _endpoint_action(endpoint_id, services.delete_endpoint, _("Endpoint deleted, with its delivery history."))
 
 
 @bp.route("/<int:endpoint_id>/test", methods=["POST"])
 @role_required("client")
 def send_test(endpoint_id):
-    services.get_endpoint_for_org(db.session, endpoint_id, current_user.organisation_id)
-    run(lambda: services.send_test_event(db.session, endpoint_id=endpoint_id,
-                                         organisation_id=current_user.organisation_id, now=now()))
-    flash(_("Test event queued. Its result appears under Recent deliveries."), "success")
-    return redirect(url_for("webhooks.settings"))
+    return _endpoint_action(endpoint_id, partial(services.send_test_event, now=now()),
+                            _("Test event queued. Its result appears under Recent deliveries."))

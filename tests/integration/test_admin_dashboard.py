@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from app.core import clock
-from app.core.db import db
 from app.insight.platform import platform_figures, week_start
 from app.members.models import Status, Tier
-from tests.integration.insight_support import inbound_scenario
+from tests.integration.insight_support import count_statements, inbound_scenario
 from tests.integration.web import assert_page, logged_in, text_of
 
 
@@ -77,14 +74,7 @@ def test_the_dashboard_renders_in_both_languages_with_its_chart(session, factory
 
 def test_statements_do_not_grow_with_the_number_of_members(session, factory):
     def count():
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            platform_figures(session, now=clock.now())
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(lambda: platform_figures(session, now=clock.now()))
 
     factory.agent(status=Status.PENDING)
     small = count()

@@ -18,43 +18,15 @@ from app.core.db import db
 from app.ledger import services as ledger
 from app.ledger.payments import Payment
 from app.members.models import AuditLog
+from tests.integration.api_support import assert_error, auth, campaign_body, make_token
 from tests.integration.contacts_support import (
     csv_bytes,
     outbound_campaign,
     uploads_fixture,  # noqa: F401  (the `uploads` fixture)
 )
 from tests.integration.contacts_support import phones as phone_numbers
+from tests.integration.insight_support import count_statements
 from tests.integration.web import assert_page, logged_in, text_of
-
-
-def make_token(session, user, scope: str = "write", *, expires_at=None) -> str:
-    secret = api.create_token(session, user=user, name="CRM", scope=scope, expires_at=expires_at,
-                              now=clock.now()).secret
-    session.commit()
-    return secret
-
-
-def auth(token: str, **extra) -> dict:
-    return {"Authorization": f"Bearer {token}", "Accept-Language": "en", **extra}
-
-
-def campaign_body(**changes) -> dict:
-    today = clock.now().date()
-    body = {"name": "双11 售后 API", "kind": "outbound_marketing", "industry": "industry.ecommerce",
-            "rate_fen_per_hour": 3800, "budget_fen": 500_000, "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=30)).isoformat()}
-    body.update(changes)
-    return body
-
-
-def assert_error(response, status: int, code: str):
-    """The one error shape, as JSON, never an HTML page."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert error["code"] == code and isinstance(error["message"], str) and error["message"]
-    assert set(error) == {"code", "message", "details"}
-    return error
 
 
 @pytest.fixture
@@ -106,6 +78,7 @@ def test_a_token_may_expire_on_a_chosen_day_and_bad_choices_are_refused(make_bro
     assert session.scalar(select(ApiToken.expires_at)) == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     for bad in ({"name": "x", "scope": "read", "expires_on": "2026-10-01"},
                 {"name": "x", "scope": "read", "expires_on": "2028-01-01"},
+                {"name": "x", "scope": "read", "expires_on": "9999-12-31"},
                 {"name": "x", "scope": "admin"}, {"name": " ", "scope": "read"}):
         assert_page(browser.post("/client/settings/api", bad), 400)
     assert session.scalar(select(func.count()).select_from(ApiToken)) == 1
@@ -117,6 +90,26 @@ def test_another_business_cannot_revoke_a_token(make_browser, session, owner, fa
     stranger = logged_in(make_browser, factory.client())
     assert stranger.post(f"/client/settings/api/{token_id}/revoke").status_code == 404
     assert session.get(ApiToken, token_id).revoked_at is None
+
+
+def test_the_token_page_reads_the_creators_with_the_tokens_not_one_by_one(make_browser, session, owner):
+    from app.members import services as members
+
+    browser = logged_in(make_browser, owner)
+    make_token(session, owner)
+    assert_page(browser.get("/client/settings/api"))  # the first page of a session writes a little more
+    one_creator = count_statements(lambda: assert_page(browser.get("/client/settings/api")))
+    for n in range(3):
+        _invitation, secret = members.invite_colleague(session, inviter=owner, email=f"it{n}@example.cn",
+                                                       now=clock.now())
+        colleague = members.accept_invitation(session, token=secret, name=f"同事{n}", phone=f"1370000000{n}",
+                                              password="a long passphrase 1", now=clock.now())
+        session.commit()
+        make_token(session, colleague)
+    db.session.expunge_all()  # nothing cached: the page reads what it shows
+    page = assert_page(browser.get("/client/settings/api"))
+    assert all(f"同事{n}" in text_of(page) for n in range(3))
+    assert count_statements(lambda: assert_page(browser.get("/client/settings/api"))) == one_creator
 
 
 def test_agents_cannot_open_the_token_page(make_browser, factory):
@@ -185,7 +178,8 @@ def test_create_read_and_list_campaigns_with_cursor_pages(client, session, token
     assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 5
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "cursor=!!!", "cursor=LTE"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "cursor=!!!", "cursor=LTE", "limit=-1",
+                                   "limit=%EF%BC%91", "limit=" + "9" * 5000, "cursor=" + "M" * 6000])
 def test_bad_paging_arguments_are_422(client, token, query):
     error = assert_error(client.get(f"/api/v1/campaigns?{query}", headers=auth(token)), 422, "validation_failed")
     assert error["details"][0]["field"] in ("limit", "cursor")

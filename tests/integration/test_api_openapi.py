@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.test_api import assert_error
+from tests.integration.api_support import assert_error
 
 
 def _rules(app) -> dict[str, set[str]]:

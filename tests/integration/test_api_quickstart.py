@@ -13,8 +13,8 @@ from werkzeug.serving import make_server
 from app.core import clock
 from app.ledger import services as ledger
 from app.ledger.payments import Payment
+from tests.integration.api_support import make_token
 from tests.integration.contacts_support import uploads_fixture  # noqa: F401  (the `uploads` fixture)
-from tests.integration.test_api import make_token
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "api_quickstart.py"
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-call-list.csv"

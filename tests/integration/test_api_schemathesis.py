@@ -17,13 +17,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.core import clock
+from tests.integration.api_support import auth, campaign_body, make_token
 from tests.integration.contacts_support import (
     csv_bytes,
     outbound_campaign,
     phones,
     uploads_fixture,  # noqa: F401  (the `uploads` fixture)
 )
-from tests.integration.test_api import auth, campaign_body, make_token
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 EXAMPLES = 25

@@ -15,7 +15,7 @@ from app.core.timefmt import display_tz
 from app.demo import DEMO_PASSWORD, seed, workable_shift_pattern
 from app.members.models import Organisation, Role, Status, User
 from app.work import services as work
-from tests.integration.web import assert_page, english, redirected_to, text_of
+from tests.integration.web import assert_page, english, logged_in, redirected_to, text_of
 
 LOGINS = {"agent@demo.local": "/agent/shifts", "client@demo.local": "/client/", "admin@demo.local": "/admin/"}
 
@@ -33,7 +33,7 @@ def test_the_seed_creates_three_businesses_and_the_fixed_logins(seeded):
     roles = dict(seeded.execute(select(User.email, User.role).where(User.email.in_(list(LOGINS)))).all())
     assert roles == {"agent@demo.local": Role.AGENT, "client@demo.local": Role.CLIENT,
                      "admin@demo.local": Role.ADMIN}
-    assert seeded.scalar(select(func.count(User.id)).where(User.role == Role.AGENT)) == 12
+    assert seeded.scalar(select(func.count(User.id)).where(User.role == Role.AGENT)) == 12 + 1  # + peak@demo.local
     assert seeded.scalar(select(User.status).where(User.email == "newbie@demo.local")) == Status.PENDING
     assert seeded.scalar(select(func.count(Campaign.id)).where(Campaign.status == "published")) >= 4
 
@@ -147,3 +147,15 @@ def test_the_double_11_peak_has_a_live_dashboard(seeded, make_browser):
     client.login("client@demo.local", DEMO_PASSWORD)
     assert "CSAT" in text_of(assert_page(client.get(f"/client/campaigns/{peak.id}/dashboard")))
     assert "退款" in text_of(assert_page(client.get(f"/client/campaigns/{peak.id}/voice?period=7")))
+
+
+def test_the_live_double_11_seat_is_workable_and_the_assistant_answers_in_chinese(seeded, app, make_browser):
+    peak = seeded.scalar(select(Campaign).where(Campaign.name.contains("双11 售后")))
+    agent = seeded.scalar(select(User).where(User.email == "peak@demo.local"))
+    claim = seeded.scalar(select(Claim).where(Claim.agent_id == agent.id, Claim.campaign_id == peak.id))
+    assert claim.status == ClaimStatus.CLAIMED and claim.starts_at - clock.now() == timedelta(minutes=10)
+    browser = logged_in(make_browser, agent, DEMO_PASSWORD)
+    assert browser.post(f"/agent/claims/{claim.id}/check-in", {}).status_code == 302
+    answer = browser.get(f"/agent/claims/{claim.id}/assist?q=客户问退款多久到账")
+    titles = [s["title"] for s in answer.get_json()["suggestions"]]
+    assert titles and "退款" in titles[0], titles

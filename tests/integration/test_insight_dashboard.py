@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
@@ -14,6 +15,7 @@ from app.core import clock
 from app.core.db import db
 from app.insight.metrics import campaign_metrics, fen_per, ratio
 from app.members.models import User
+from tests.factories import PASSWORD
 from tests.integration.contacts_support import (
     checked_in_claims,
     csv_bytes,
@@ -46,6 +48,8 @@ def test_metrics_of_a_hand_built_inbound_campaign(session, factory):
     assert m["worked_minutes"] == 115
     assert (m["contacts_handled"], m["inbound_contacts"], m["inbound_resolved"]) == (3, 3, 2)
     assert m["first_contact_resolution"] == 0.6667
+    # No customer references were given: each conversation counts on its result alone, none is a repeat.
+    assert (m["inbound_first_contact_resolved"], m["inbound_repeat_contacts"], m["repeat_contact_rate"]) == (2, 0, 0.0)
     assert (m["complaints"], m["complaint_rate"]) == (1, 0.3333)
     assert m["aht_seconds"] == 200.0
     # Outbound rates are undefined on an inbound campaign: None, never a division by zero.
@@ -149,6 +153,19 @@ def test_xlsx_export_opens_and_defuses_formulas(hostile, make_browser):
                 assert cell.data_type != "f", cell.coordinate
 
 
+def test_exports_are_in_the_readers_language(hostile, make_browser):
+    browser = make_browser()
+    browser.login(hostile.owner.email, PASSWORD)  # no Accept-Language: the default, Chinese
+    book = openpyxl.load_workbook(io.BytesIO(browser.get(f"/client/campaigns/{hostile.campaign.id}/dashboard.xlsx")
+                                             .get_data()))
+    assert book.sheetnames == ["指标", "坐席", "按日"]
+    labels = {row[0]: row[1] for row in book["指标"].iter_rows(min_row=2, values_only=True)}
+    assert labels["seats_offered"] == "提供座席" or "座席" in labels["seats_offered"]
+    assert book["按日"]["A1"].value == "日期"
+    text = browser.get(f"/client/campaigns/{hostile.campaign.id}/dashboard.csv").get_data().decode("utf-8-sig")
+    assert "已发送问卷" in text and "surveys sent" not in text
+
+
 def _count_statements(app, fn) -> int:
     seen = []
 
@@ -208,3 +225,13 @@ def test_the_campaign_page_links_to_its_dashboard(session, factory, make_browser
     campaign = factory.campaign(owner, tags=(), kind="inbound")
     page = logged_in(make_browser, owner).get(f"/client/campaigns/{campaign.id}").get_data(as_text=True)
     assert f'href="/client/campaigns/{campaign.id}/dashboard"' in page
+
+
+def test_quiet_days_between_shifts_are_listed_as_zeros(session, factory):
+    owner = factory.client()
+    campaign = factory.campaign(owner, tags=(), kind="inbound", shifts=[(1, 2, 2), (49, 2, 2)], publish=False)
+    m = campaign_metrics(session, campaign_id=campaign.id, now=clock.now())
+    dates = [date.fromisoformat(d["date"]) for d in m["days"]]
+    assert dates == [dates[0] + timedelta(days=i) for i in range(3)]
+    middle = m["days"][1]
+    assert (middle["seats_offered"], middle["contacts"], middle["fill_rate"]) == (0, 0, None)

@@ -251,7 +251,7 @@ def test_another_organisations_campaign_and_articles_are_404(session, factory, m
     assert session.get(KbArticle, item.id).archived_at is None
 
 
-def test_admin_manages_platform_articles(session, factory, make_browser):
+def test_admin_manages_platform_articles(session, factory, make_browser, shop):
     admin = factory.admin()
     browser = logged_in(make_browser, admin)
     response = browser.post("/admin/kb/new", {"kind": "policy", "title": "Handling abuse",
@@ -265,6 +265,17 @@ def test_admin_manages_platform_articles(session, factory, make_browser):
     assert browser.post(f"/admin/kb/{item.id}/edit", {"kind": "policy", "title": "Abuse", "body": "b"}).status_code \
         == 302
     assert session.get(KbArticle, item.id).title == "Abuse"
+    # A campaign's article is not a platform article: the admin pages do not open it.
+    owner, campaign = shop
+    theirs = article(session, owner, campaign, *REFUND)
+    for path in (f"/admin/kb/{theirs.id}", f"/admin/kb/{theirs.id}/edit"):
+        assert_page(browser.get(path), 404)
+    assert_page(browser.post(f"/admin/kb/{theirs.id}/archive"), 404)
+    response = browser.post(f"/admin/kb/{item.id}/archive")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/kb")
+    assert session.get(KbArticle, item.id).archived_at is not None and session.get(KbArticle, theirs.id).archived_at \
+        is None
+    assert_page(browser.get(f"/admin/kb/{item.id}"), 404)
 
 
 def test_agents_read_articles_only_of_campaigns_they_hold_a_claim_in(session, factory, make_browser, shop):

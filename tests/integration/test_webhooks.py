@@ -107,7 +107,9 @@ def test_a_client_adds_an_endpoint_and_sees_its_secret_but_another_organisation_
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.cn/x", "https://", "http://user:pw@example.cn/",
-                                 "not a url", "", "https://example.cn/" + "a" * 600])
+                                 "not a url", "", "https://example.cn/" + "a" * 600, "data:text/html,<b>x</b>",
+                                 "https://exa\u200bmple.cn/hook", "https://example.cn/\u202egnp.exe",
+                                 "http://example.cn:99999/hook"])
 def test_bad_urls_are_refused_with_a_message(app, session, factory, make_browser, url):
     browser = logged_in(make_browser, factory.client())
     response = browser.post("/client/settings/webhooks", {"url": url, "events": ["shift.settled"]})

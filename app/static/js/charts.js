@@ -28,9 +28,11 @@
     var spec;
     try { spec = JSON.parse(source.textContent); } catch (e) { return; }
     if (!spec || !spec.labels || !spec.labels.length) { canvas.parentNode.classList.add("insight-empty"); return; }
-    var ticks = narrow() ? 4 : 8;
+    // A few short categories (the 1–5 CSAT scores) are all labelled; long series keep a few ticks on a phone.
+    var few = spec.labels.length <= 6;
+    var ticks = few ? spec.labels.length : (narrow() ? 4 : 8);
     var scales = {
-      x: { ticks: { maxTicksLimit: ticks, maxRotation: 0, autoSkip: true }, grid: { display: false } },
+      x: { ticks: { maxTicksLimit: ticks, maxRotation: 0, autoSkip: !few }, grid: { display: false } },
       y: { beginAtZero: true, ticks: { maxTicksLimit: 5, precision: 0 } }
     };
     if (spec.percentAxis) {
