@@ -46,7 +46,9 @@ class Config:
     # The largest request body is a call-list upload: its file plus the form around it.
     MAX_CONTENT_LENGTH = max(16 * 1024 * 1024, CALL_LIST_MAX_BYTES + 1024 * 1024)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: the X-RateLimit-* headers cost a second storage round trip per limited request (docs/performance.md);
+    # a 429 still carries Retry-After (app.extensions.retry_after_seconds).
+    RATELIMIT_HEADERS_ENABLED = False
     # Rate limits (docs/security.md): login POSTs per address; quiz starts and submissions per agent.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     QUIZ_RATE_LIMIT = os.environ.get("QUIZ_RATE_LIMIT", "20 per hour")

@@ -181,7 +181,7 @@ def configure_templates(app: Flask) -> None:
 
 def configure_errors(app: Flask) -> None:
     from app.core.errors import DomainError
-    from app.extensions import db
+    from app.extensions import db, retry_after_seconds
 
     @app.teardown_appcontext
     def close_session(exc):
@@ -194,8 +194,8 @@ def configure_errors(app: Flask) -> None:
             logging.getLogger("surgeline").warning("closing the session failed: %s", str(error).splitlines()[0])
             try:
                 db.session.invalidate()
-            except Exception:
-                pass
+            except Exception:  # the connection is already gone; the pool drops it on its next checkout
+                logging.getLogger("surgeline").debug("invalidating the session failed", exc_info=True)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -224,7 +224,8 @@ def configure_errors(app: Flask) -> None:
             429: _l("Too many attempts. Wait a minute and try again."),
         }
         message = messages.get(exc.code, exc.name)
-        return render_template("error.html", code=exc.code, message=message), exc.code
+        headers = {"Retry-After": str(retry_after_seconds())} if exc.code == 429 else {}
+        return render_template("error.html", code=exc.code, message=message), exc.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -25,4 +25,23 @@ def member_or_address() -> str:
     return get_remote_address()
 
 
-__all__ = ["db", "login_manager", "csrf", "babel", "migrate", "limiter", "member_or_address"]
+def retry_after_seconds() -> int:
+    """Seconds until the rate limit that refused this request resets (at least 1; 60 when unknown).
+
+    The X-RateLimit-* headers are off (RATELIMIT_HEADERS_ENABLED): they cost a second round trip to the
+    limiter's storage on every limited request, the claim path included; a refusal still says when to retry.
+    """
+    import logging
+    import math
+    import time
+
+    try:
+        window = limiter.current_limit
+        if window is not None:  # whole seconds, never longer than the limit's window
+            return max(1, min(window.limit.get_expiry(), math.ceil(window.reset_at - time.time())))
+    except Exception:  # the limiter's state is best effort here; the 429 itself stands
+        logging.getLogger("surgeline").debug("no limit window for Retry-After", exc_info=True)
+    return 60
+
+
+__all__ = ["db", "login_manager", "csrf", "babel", "migrate", "limiter", "member_or_address", "retry_after_seconds"]

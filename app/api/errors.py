@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError
+from app.extensions import retry_after_seconds
 
 API_PREFIX = "/api/"
 
@@ -67,24 +68,9 @@ def from_http(exc: HTTPException):
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
     if status == 429:
-        headers["Retry-After"] = str(_retry_after(exc))
+        headers["Retry-After"] = str(retry_after_seconds())
     return error_response(status, HTTP_CODES.get(status, "http_error"), messages.get(status, exc.name), None,
                           headers)
-
-
-def _retry_after(exc) -> int:
-    """Seconds until the limit's window resets (Flask-Limiter knows it; at least 1)."""
-    import time
-
-    from app.extensions import limiter
-
-    try:
-        window = limiter.current_limit
-        if window is not None:
-            return max(1, int(window.reset_at - time.time()) + 1)
-    except Exception:  # the limiter's state is best effort here; the 429 itself stands
-        logging.getLogger("surgeline").debug("no limit window for Retry-After", exc_info=True)
-    return 60
 
 
 def unexpected(exc: Exception):

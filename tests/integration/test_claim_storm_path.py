@@ -159,6 +159,7 @@ def _run_limit_checks(fresh, factory, session):
     assert redirected_to(a.post(path(1) + "/claim"), path(1))
     limited = assert_page(a.post(path(2) + "/claim"), 429)
     assert "Too many attempts. Wait a minute and try again." in text_of(limited)
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60 and "X-RateLimit-Limit" not in limited.headers
     assert _claims_of(session, first_id) == 2  # the refused request took nothing
     # Per agent, not per address: a colleague behind the same address still grabs.
     assert redirected_to(b.post(path(2) + "/claim"), path(2))
