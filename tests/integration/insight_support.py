@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.claims import services as claims
 from app.contacts import services as contacts
 from app.contacts.queries import contacts_handled_by_claim, successes_by_claim
 from app.core import clock
-from app.core.db import db
 from app.ledger import services as ledger
 from app.ledger.payments import Payment
 from app.ledger.settlement import settle_due_claims
@@ -23,21 +22,6 @@ from app.work import services as work
 SECRET = b"insight-test-secret"
 OPENS = timedelta(minutes=15)
 GRACE = timedelta(minutes=10)
-
-
-def count_statements(work) -> int:
-    """How many SQL statements `work()` sends (pages and reads must not grow with the data: no N+1)."""
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(seen)
 
 
 def fund(session, campaign) -> None:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from app.core import clock
 from app.insight.platform import platform_figures, week_start
 from app.members.models import Status, Tier
-from tests.integration.insight_support import count_statements, inbound_scenario
-from tests.integration.web import assert_page, logged_in, text_of
+from tests.integration.insight_support import inbound_scenario
+from tests.integration.web import assert_page, count_statements, logged_in, text_of
 
 
 def test_platform_figures_on_a_known_history(session, factory):

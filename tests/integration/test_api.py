@@ -25,8 +25,7 @@ from tests.integration.contacts_support import (
     uploads_fixture,  # noqa: F401  (the `uploads` fixture)
 )
 from tests.integration.contacts_support import phones as phone_numbers
-from tests.integration.insight_support import count_statements
-from tests.integration.web import assert_page, logged_in, text_of
+from tests.integration.web import assert_page, count_statements, logged_in, text_of
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.campaigns.models import Campaign
 from app.claims import services as claims
 from app.claims.models import Claim, ClaimStatus, WaitlistEntry
 from app.core import clock
-from app.core.db import db
 from app.members import services as members
 from app.members.models import Tier
-from tests.integration.web import assert_page, logged_in, redirected_to, shift_ids_on, text_of
+from tests.integration.web import assert_page, count_statements, logged_in, redirected_to, shift_ids_on, text_of
 
 ECOM = ("industry.ecommerce",)
 
@@ -130,20 +129,6 @@ def test_more_shifts_walks_every_shift_once_in_order_even_with_equal_start_times
     assert pages == 3  # 45 shifts, 20 a page
     assert len(seen) == len(set(seen)) == 45 and set(seen) == set(expected)
     assert "Other kind" not in "".join(names_on(web.get("/agent/shifts?kind=inbound")))
-
-
-def count_statements(work) -> int:
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(statements)
 
 
 def test_a_board_page_costs_the_same_number_of_queries_for_20_or_200_shifts(web, factory, agent, session):

@@ -8,11 +8,10 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.contacts import services as contacts
 from app.core import clock
-from app.core.db import db
 from app.insight.metrics import campaign_metrics, fen_per, ratio
 from app.members.models import User
 from tests.factories import PASSWORD
@@ -25,7 +24,7 @@ from tests.integration.contacts_support import (
     uploads_fixture,  # noqa: F401  (the `uploads` fixture)
 )
 from tests.integration.insight_support import inbound_scenario
-from tests.integration.web import assert_page, logged_in, text_of
+from tests.integration.web import assert_page, count_statements, logged_in, text_of
 
 
 def test_ratio_is_none_for_a_zero_denominator_and_rounds_to_four_places():
@@ -166,21 +165,6 @@ def test_exports_are_in_the_readers_language(hostile, make_browser):
     assert "已发送问卷" in text and "surveys sent" not in text
 
 
-def _count_statements(app, fn) -> int:
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return len(seen)
-
-
 def test_statements_per_dashboard_do_not_grow_with_the_data(session, factory, make_browser, app):
     small = inbound_scenario(session, factory)
     big = inbound_scenario(session, factory, extra_contacts=25)
@@ -190,9 +174,9 @@ def test_statements_per_dashboard_do_not_grow_with_the_data(session, factory, ma
     for s in (small, big):
         browser = logged_in(make_browser, s.owner)
         browser.get(f"/client/campaigns/{s.campaign.id}/dashboard")  # warm caches (session user, babel)
-        counts.append(_count_statements(app, lambda s=s, b=browser: assert_page(
+        counts.append(count_statements(lambda s=s, b=browser: assert_page(
             b.get(f"/client/campaigns/{s.campaign.id}/dashboard"))))
-        counts.append(_count_statements(app, lambda s=s: campaign_metrics(session, campaign_id=s.campaign.id,
+        counts.append(count_statements(lambda s=s: campaign_metrics(session, campaign_id=s.campaign.id,
                                                                           now=s.now)))
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
     assert counts[1] <= 20 and counts[0] <= 30, counts

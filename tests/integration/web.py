@@ -43,3 +43,22 @@ def redirected_to(response, path: str) -> bool:
 def shift_ids_on(response) -> list[int]:
     """Shift ids linked from a board page, in order."""
     return [int(m) for m in re.findall(r'href="/agent/shifts/(\d+)"', response.get_data(as_text=True))]
+
+
+def count_statements(work) -> int:
+    """How many SQL statements `work()` sends (pages and reads must not grow with the data: no N+1)."""
+    from sqlalchemy import event
+
+    from app.core.db import db
+
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return len(seen)
