@@ -1,6 +1,5 @@
 """Handing out contacts from real threads, each with its own connection (SQLite and PostgreSQL)."""
 
-import threading
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -8,7 +7,7 @@ from sqlalchemy import func, select
 from app.contacts import services
 from app.contacts.models import Contact, ContactAttempt, ContactStatus
 from app.core import clock
-from app.core.db import commit_with_retry, db
+from app.core.db import commit_with_retry
 from tests.integration.contacts_support import (
     checked_in_claims,
     csv_bytes,
@@ -17,31 +16,7 @@ from tests.integration.contacts_support import (
     phones,
     uploads_fixture,  # noqa: F401  (the `uploads` fixture)
 )
-
-
-def _in_threads(app, jobs):
-    """Run each job(session) in its own thread and app context (so its own connection), released together."""
-    db.session.rollback()  # on SQLite an open transaction here would hold the write lock
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [None] * len(jobs), []
-
-    def worker(index, job):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[index] = job(db.session)
-            except Exception as exc:  # surfaced below: a crash is a failure
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=180)
-    assert not errors, errors
-    return results
+from tests.integration.threads import in_threads
 
 
 def _setup(session, factory, uploads, *, contacts: int, agents: int):
@@ -71,7 +46,7 @@ def test_many_agents_working_a_list_at_once_never_get_the_same_contact(app, sess
                     data=services.OutcomeInput("reached", 30)))
         return job
 
-    results = _in_threads(app, [work_the_list(a, c) for a, c in seats])
+    results = in_threads(app, [work_the_list(a, c) for a, c in seats])
     handed = [contact for per_agent in results for contact in per_agent]
     assert len(handed) == 150
     assert Counter(handed).most_common(1)[0][1] == 1  # no contact handed out twice
@@ -89,7 +64,7 @@ def test_agents_racing_for_the_last_few_contacts_get_one_each_at_most(app, sessi
     now = clock.now()
     jobs = [lambda s, a=a, c=c: commit_with_retry(s, lambda: services.next_contact(
         s, agent_id=a, claim_id=c, now=now)) for a, c in seats]
-    picked = [p for p in _in_threads(app, jobs) if p is not None]
+    picked = [p for p in in_threads(app, jobs) if p is not None]
     assert sorted(picked) == sorted(set(picked)) and len(picked) == 3
     session.rollback()
     holders = session.execute(select(Contact.assigned_agent_id).where(Contact.status == ContactStatus.ASSIGNED)).all()
@@ -101,7 +76,7 @@ def test_one_agent_tapping_next_many_times_at_once_holds_one_contact(app, sessio
     (agent_id, claim_id), now = seats[0], clock.now()
     job = lambda s: commit_with_retry(s, lambda: services.next_contact(  # noqa: E731
         s, agent_id=agent_id, claim_id=claim_id, now=now))
-    picked = _in_threads(app, [job] * 10)
+    picked = in_threads(app, [job] * 10)
     assert len(set(picked)) == 1 and picked[0] is not None
     session.rollback()
     assert session.scalar(select(func.count(Contact.id)).where(Contact.status == ContactStatus.ASSIGNED)) == 1

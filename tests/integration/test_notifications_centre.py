@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,12 +14,13 @@ from sqlalchemy import func, select, update
 from app.claims import services as claims
 from app.claims.models import Claim
 from app.core import clock, jobs
-from app.core.db import db
+from app.core.db import commit_with_retry
 from app.core.models import OutboxJob
 from app.ledger import services as ledger
 from app.notifications import services as notifications
 from app.notifications.models import Notification, NotificationMarker
 from app.work import services as work
+from tests.integration.threads import in_threads
 from tests.integration.web import assert_page, logged_in, text_of
 from tests.ledger_support import funded_campaign, settle, shift_of, work_shift
 
@@ -110,36 +110,11 @@ def test_a_seat_taken_just_now_gets_no_day_reminder_and_a_released_seat_none_at_
 
 def test_reminder_runs_at_the_same_time_notify_each_claim_once(app, session, factory):
     agents = [_claimed(session, factory, timedelta(minutes=30))[0] for _ in range(5)]
-    session.rollback()
-    barrier = threading.Barrier(3)
-    errors = []
 
-    def worker():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                for _attempt in range(5):
-                    try:
-                        notifications.remind_shifts(db.session, now=clock.now())
-                        db.session.commit()
-                        return
-                    except Exception as exc:
-                        db.session.rollback()
-                        from app.core.db import is_retryable
+    def worker(s):
+        commit_with_retry(s, lambda: notifications.remind_shifts(s, now=clock.now()), attempts=5)
 
-                        if not is_retryable(exc):
-                            raise
-            except Exception as exc:  # surfaced below
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    in_threads(app, [worker] * 3, timeout=60)
     for agent in agents:
         assert _kinds(session, agent.id) == ["claim.confirmed", "shift.reminder_hour"]
 

@@ -1,6 +1,5 @@
 """Settling completed claims: the pay rule, idempotency, shortfalls, batches and two workers at once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from app.ledger import accounts
 from app.ledger.journal import balance_of, find
 from app.ledger.models import LedgerEntry, LedgerTransaction, Settlement, TransactionKind
 from app.ledger.settlement import allocate, commission_fen, pay_due, settle_due_claims, time_pay_fen
+from tests.integration.threads import in_threads
 from tests.ledger_support import (
     COMMISSION_BPS,
     WINDOW,
@@ -214,30 +214,15 @@ def test_two_workers_settling_the_same_claims_at_once_pay_each_claim_once(app, s
         work_shift(session, agent, shift)
     agent_ids = [a.id for a in agents]
     session.rollback()  # SQLite: no open transaction may hold the write lock while the workers run
-    barrier = threading.Barrier(2)
-    results, errors = [], []
     now = clock.now()
 
-    def worker():
-        with app.app_context():
-            s = db.session
-            try:
-                barrier.wait(timeout=30)
-                results.append(settle_due_claims(s, now=now, commission_bps=COMMISSION_BPS, dispute_window=WINDOW,
-                                                 limit=5000).claims)
-                s.commit()
-            except Exception as exc:  # surfaced below
-                s.rollback()
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
+    def worker(s):
+        settled = settle_due_claims(s, now=now, commission_bps=COMMISSION_BPS, dispute_window=WINDOW,
+                                    limit=5000).claims
+        s.commit()
+        return settled
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
+    results = in_threads(app, [worker, worker], timeout=120)
     assert sum(results) == 40
     assert count(session, Settlement) == 40
     assert all(earnings_of(session, a) == 7600 for a in agent_ids)

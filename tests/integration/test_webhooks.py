@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from app.claims import services as claims
 from app.core import clock, jobs
-from app.core.db import db
 from app.webhooks import services as webhooks
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.integration.threads import in_threads
 from tests.integration.web import assert_page, logged_in, text_of
 from tests.ledger_support import funded_campaign, settle, shift_of, work_shift
 
@@ -234,27 +234,11 @@ def test_each_delivery_is_posted_once_even_when_two_workers_run_at_the_same_time
                       now=clock.now())
     session.commit()
     ids = [d.id for d in _deliveries(session)]
-    session.rollback()
-    barrier = threading.Barrier(2)
-    errors = []
 
-    def worker():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                webhooks.deliver(db.session, delivery_ids=ids, now=clock.now(), timeout=5, max_attempts=7,
-                                 allow_private=True)
-            except Exception as exc:  # surfaced below
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
+    def worker(s):
+        webhooks.deliver(s, delivery_ids=ids, now=clock.now(), timeout=5, max_attempts=7, allow_private=True)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    in_threads(app, [worker, worker], timeout=60)
     jobs.run_job_now("webhooks.deliver", delivery_ids=ids)  # a third, late run finds nothing due
     posted = sorted(int(r["headers"]["X-Surgeline-Delivery"]) for r in receiver.requests)
     assert posted == sorted(ids)
